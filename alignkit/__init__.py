@@ -1,0 +1,9 @@
+"""alignkit: measure and control multimodal representation alignment.
+
+Estimators follow scikit-learn's API; ``X`` holds every modality's flattened
+features side by side (see :mod:`alignkit.utils`).
+"""
+
+__version__ = "0.1.0.dev0"
+
+__all__ = []

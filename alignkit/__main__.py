@@ -1,0 +1,5 @@
+import sys
+
+from alignkit._cli import main
+
+sys.exit(main())

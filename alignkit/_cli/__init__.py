@@ -1,0 +1,40 @@
+"""The ``alignkit`` command line: one sub-command per module in this package.
+
+Each sub-command module defines ``NAME``, ``HELP``, ``add_arguments(parser)``
+and ``run(args) -> int``. A :class:`CLIError` becomes a one-line message and
+exit code 2, never a traceback.
+"""
+
+import argparse
+import importlib
+import sys
+
+_COMMANDS = ["_demo"]
+
+
+class CLIError(Exception):
+    """A bad file or argument, reported to the user in one line."""
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="alignkit",
+        description="Measure and control multimodal representation alignment.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module_name in _COMMANDS:
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        cmd = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(cmd)
+        cmd.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args._run(args)
+    except (CLIError, FileNotFoundError, ValueError) as exc:
+        print(f"alignkit {args.command}: error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,61 @@
+"""scikit-learn's estimator checks over every public alignkit estimator.
+
+Estimators are found by walking the public modules, so a new one cannot be
+missed; ``FAST_PARAMS`` only shrinks training for speed, and every expected
+failure carries its reason.
+"""
+
+import importlib
+import inspect
+import pkgutil
+
+from sklearn.base import BaseEstimator
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import alignkit
+
+# Settings that keep each check to a fraction of a second; behaviour is unchanged.
+FAST_PARAMS = {
+    "AlignedMultimodalClassifier": dict(max_epochs=3, hidden_dims=(16,), embed_dim=8,
+                                        projection_dim=8, batch_size=64, random_state=0),
+    "AlignedMultimodalRegressor": dict(max_epochs=3, hidden_dims=(16,), embed_dim=8,
+                                       projection_dim=8, batch_size=64, random_state=0),
+}
+
+# name -> {check name: reason}
+EXPECTED_FAILURES = {}
+
+
+def public_estimator_classes():
+    modules = [alignkit] + [
+        importlib.import_module(info.name)
+        for info in pkgutil.walk_packages(alignkit.__path__, "alignkit.")
+        if not any(part.startswith("_") for part in info.name.split("."))
+    ]
+    found = {}
+    for module in modules:
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if inspect.isclass(obj) and issubclass(obj, BaseEstimator):
+                found[name] = obj
+    return [found[name] for name in sorted(found)]
+
+
+def _instances():
+    return [cls(**FAST_PARAMS.get(cls.__name__, {})) for cls in public_estimator_classes()]
+
+
+def _expected_failed_checks(estimator):
+    return EXPECTED_FAILURES.get(type(estimator).__name__, {})
+
+
+def test_discovery_sees_the_public_estimators():
+    names = {cls.__name__ for cls in public_estimator_classes()}
+    for name in alignkit.__all__:
+        if inspect.isclass(getattr(alignkit, name)) and issubclass(getattr(alignkit, name), BaseEstimator):
+            assert name in names
+
+
+@parametrize_with_checks(_instances(), expected_failed_checks=_expected_failed_checks)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
