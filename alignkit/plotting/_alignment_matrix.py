@@ -1,0 +1,206 @@
+"""Heatmap of an alignment metric over pairs of layers (or of modalities)."""
+
+import importlib
+
+import numpy as np
+
+from ._base import _pyplot
+
+
+class AlignmentMatrixDisplay:
+    """Heatmap of alignment between every pair of layers (or modalities).
+
+    The "Emergence" paper reports, for two independently trained encoders,
+    the best alignment over all layer pairs; this display shows the whole
+    matrix and outlines that maximum. Build it with :meth:`from_estimator`,
+    :meth:`from_representations` or directly from a matrix; then call
+    :meth:`plot`.
+
+    Parameters
+    ----------
+    matrix : array-like of shape (n_rows, n_cols)
+        ``matrix[i, j]`` is the alignment of row representation ``i`` with
+        column representation ``j``.
+    row_labels, col_labels : list of str, default=None
+        Tick labels; ``None`` numbers the rows / columns.
+    row_name, col_name : str, default=None
+        Axis labels, e.g. the two modalities' names.
+    metric : str, default=None
+        Name of the metric, the colorbar's label.
+
+    Attributes
+    ----------
+    ax_ : matplotlib Axes
+        The axes of the heatmap.
+    figure_ : matplotlib Figure
+        The figure holding the axes.
+    im_ : matplotlib AxesImage
+        The heatmap.
+    text_ : ndarray of shape (n_rows, n_cols) of matplotlib Text, or None
+        The printed values, ``None`` without ``include_values``.
+    max_index_ : tuple of int
+        ``(i, j)`` of the largest entry.
+    max_marker_ : matplotlib Rectangle or None
+        Outline of the largest entry, ``None`` without ``mark_max``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from alignkit.plotting import AlignmentMatrixDisplay
+    >>> disp = AlignmentMatrixDisplay([[0.2, 0.5], [0.3, 0.4]], metric="CKA").plot()
+    >>> disp.max_index_
+    (0, 1)
+    """
+
+    def __init__(self, matrix, *, row_labels=None, col_labels=None, row_name=None,
+                 col_name=None, metric=None):
+        self.matrix = matrix
+        self.row_labels = row_labels
+        self.col_labels = col_labels
+        self.row_name = row_name
+        self.col_name = col_name
+        self.metric = metric
+
+    def plot(self, ax=None, *, cmap="viridis", include_values=True, values_format=".2f",
+             colorbar=True, mark_max=True, vmin=None, vmax=None, im_kw=None):
+        """Draw the heatmap.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; ``None`` makes a new figure.
+        cmap : str or matplotlib Colormap, default="viridis"
+            Colormap of the heatmap.
+        include_values : bool, default=True
+            Print each entry in its cell.
+        values_format : str, default=".2f"
+            Format specification of the printed entries.
+        colorbar : bool, default=True
+            Add a colorbar.
+        mark_max : bool, default=True
+            Outline the largest entry (the best layer pair).
+        vmin, vmax : float, default=None
+            Color limits; ``None`` uses the data's range.
+        im_kw : dict, default=None
+            Extra keyword arguments for ``Axes.imshow``.
+
+        Returns
+        -------
+        self : AlignmentMatrixDisplay
+            The display, with its artists stored as attributes.
+        """
+        plt = _pyplot("AlignmentMatrixDisplay.plot")
+        from matplotlib.patches import Rectangle
+
+        matrix = np.asarray(self.matrix, dtype=float)
+        if matrix.ndim != 2 or 0 in matrix.shape:
+            raise ValueError(f"matrix must be a non-empty 2-D array; got shape {matrix.shape}.")
+        if not np.all(np.isfinite(matrix)):
+            raise ValueError("matrix must contain finite values only.")
+        n_rows, n_cols = matrix.shape
+        row_labels = _tick_labels(self.row_labels, n_rows, "row_labels")
+        col_labels = _tick_labels(self.col_labels, n_cols, "col_labels")
+        if ax is None:
+            _, ax = plt.subplots(figsize=(1.0 + 0.7 * n_cols + colorbar, 1.0 + 0.6 * n_rows))
+
+        self.im_ = ax.imshow(matrix, cmap=cmap, vmin=vmin, vmax=vmax, **(im_kw or {}))
+        self.text_ = None
+        if include_values:
+            # Dark text on light cells and the reverse, as the colormap runs.
+            threshold = np.mean(self.im_.get_clim())
+            cmap_obj = self.im_.cmap
+            self.text_ = np.empty_like(matrix, dtype=object)
+            for (i, j), value in np.ndenumerate(matrix):
+                color = cmap_obj(0.0) if value > threshold else cmap_obj(1.0)
+                self.text_[i, j] = ax.text(j, i, format(value, values_format), ha="center",
+                                           va="center", color=color, fontsize="small")
+        self.max_index_ = tuple(int(k) for k in np.unravel_index(np.argmax(matrix), matrix.shape))
+        self.max_marker_ = None
+        if mark_max:
+            i, j = self.max_index_
+            self.max_marker_ = ax.add_patch(
+                Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2)
+            )
+        if colorbar:
+            ax.figure.colorbar(self.im_, ax=ax, label=self.metric)
+        ax.set_xticks(np.arange(n_cols), col_labels)
+        ax.set_yticks(np.arange(n_rows), row_labels)
+        if self.col_name is not None:
+            ax.set_xlabel(self.col_name)
+        if self.row_name is not None:
+            ax.set_ylabel(self.row_name)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+    @classmethod
+    def from_representations(cls, rows, cols, *, metric="unbiased_cka", row_labels=None,
+                             col_labels=None, row_name=None, col_name=None, ax=None,
+                             **plot_kw):
+        """Compute and plot the alignment of every pair of representations.
+
+        Parameters
+        ----------
+        rows, cols : list of array-like of shape (n_samples, n_features_k)
+            Representations of the same samples, e.g. every hidden layer of
+            two encoders; the widths may differ.
+        metric : str or callable, default="unbiased_cka"
+            A function name of :mod:`alignkit.metrics` (``"unbiased_cka"``,
+            ``"linear_cka"``, ``"mutual_knn"``, ...) or a callable
+            ``metric(A, B) -> float``.
+        row_labels, col_labels : list of str, default=None
+            Tick labels; ``None``: ``"layer 0"``, ``"layer 1"``, ...
+        row_name, col_name : str, default=None
+            Axis labels.
+        ax : matplotlib Axes, default=None
+            Where to draw.
+        **plot_kw : dict
+            Further keyword arguments of :meth:`plot`.
+
+        Returns
+        -------
+        display : AlignmentMatrixDisplay
+            The plotted display.
+        """
+        func, metric_name = _resolve_metric(metric)
+        rows, cols = list(rows), list(cols)
+        if not rows or not cols:
+            raise ValueError("rows and cols must each hold at least one representation.")
+        n_samples = {np.shape(r)[0] for r in rows + cols}
+        if len(n_samples) != 1:
+            raise ValueError(
+                "Every representation must hold the same samples; got sample counts "
+                f"{sorted(n_samples)}."
+            )
+        matrix = np.array([[float(func(a, b)) for b in cols] for a in rows])
+        return cls(
+            matrix,
+            row_labels=row_labels or [f"layer {i}" for i in range(len(rows))],
+            col_labels=col_labels or [f"layer {j}" for j in range(len(cols))],
+            row_name=row_name, col_name=col_name, metric=metric_name,
+        ).plot(ax=ax, **plot_kw)
+
+
+def _tick_labels(labels, n, name):
+    if labels is None:
+        return [str(k) for k in range(n)]
+    labels = [str(v) for v in labels]
+    if len(labels) != n:
+        raise ValueError(f"{name} has {len(labels)} entries; the matrix has {n}.")
+    return labels
+
+
+def _resolve_metric(metric):
+    """A metric function and its display name, from a name in alignkit.metrics or a callable."""
+    if callable(metric):
+        return metric, getattr(metric, "__name__", "alignment")
+    if isinstance(metric, str):
+        metrics = importlib.import_module("alignkit.metrics")
+        func = getattr(metrics, metric, None)
+        if metric in getattr(metrics, "__all__", ()) and callable(func):
+            return func, metric
+        raise ValueError(
+            f"metric={metric!r} is not a function of alignkit.metrics; choose one of "
+            f"{sorted(getattr(metrics, '__all__', ()))} or pass a callable."
+        )
+    raise TypeError(f"metric must be a str or a callable; got {type(metric).__name__}.")

@@ -1,0 +1,336 @@
+"""Performance and alignment against the contrastive weight λ."""
+
+import numpy as np
+
+from ._base import _as_labelled, _as_series, _pyplot
+
+# Scorer-name fragments that mark an alignment score in ``cv_results_``.
+_ALIGNMENT_HINTS = ("cka", "knn", "cca", "align")
+_XSCALES = ("symlog", "linear", "log")
+
+
+class LambdaSweepDisplay:
+    """Performance and alignment against λ, with the best λ marked.
+
+    Build it with :meth:`from_cv_results` from a :class:`~sklearn.model_selection.GridSearchCV`
+    over ``lam``, or directly from the values of your own sweep; then call
+    :meth:`plot`.
+
+    Parameters
+    ----------
+    lambdas : array-like of shape (n_lambdas,)
+        The λ values, in increasing order.
+    performance : dict of str to array-like of shape (n_lambdas,) or array-like
+        Performance curves, e.g. ``{"fused": ..., "m0": ..., "m1": ...}``; a
+        single array is one curve named ``performance_name``.
+    alignment : dict of str to array-like of shape (n_lambdas,) or array-like, \
+            default=None
+        Alignment curves (CKA, mutual k-NN, ...); ``None`` draws none.
+    performance_std, alignment_std : dict of str to array-like, default=None
+        Spread of each curve (e.g. across CV folds), drawn as a band; keys are a
+        subset of the curves' keys.
+    best_lambda : float, default=None
+        The selected λ*, marked with a vertical line; ``None`` marks nothing.
+    param_name : str, default="lam"
+        Name of the swept parameter, shown on the x axis.
+    performance_name : str, default="performance"
+        Label of the performance axis.
+    alignment_name : str, default="alignment"
+        Label of the alignment axis.
+
+    Attributes
+    ----------
+    ax_ : matplotlib Axes
+        The performance axes.
+    ax_alignment_ : matplotlib Axes or None
+        The alignment axes: a second panel, or a twin y axis of ``ax_``.
+    figure_ : matplotlib Figure
+        The figure holding the axes.
+    lines_ : dict of str to matplotlib Line2D
+        One line per curve, keyed like ``performance`` and ``alignment``.
+    best_lambda_lines_ : list of matplotlib Line2D
+        The vertical λ* markers, one per axes (empty without ``best_lambda``).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from alignkit.plotting import LambdaSweepDisplay
+    >>> disp = LambdaSweepDisplay(
+    ...     [0, 0.5, 1], {"fused": [0.70, 0.74, 0.72]}, {"cka": [0.1, 0.4, 0.6]},
+    ...     best_lambda=0.5,
+    ... ).plot()
+    >>> disp.lines_["cka"].get_ydata().tolist()
+    [0.1, 0.4, 0.6]
+    """
+
+    def __init__(
+        self,
+        lambdas,
+        performance,
+        alignment=None,
+        *,
+        performance_std=None,
+        alignment_std=None,
+        best_lambda=None,
+        param_name="lam",
+        performance_name="performance",
+        alignment_name="alignment",
+    ):
+        self.lambdas = lambdas
+        self.performance = performance
+        self.alignment = alignment
+        self.performance_std = performance_std
+        self.alignment_std = alignment_std
+        self.best_lambda = best_lambda
+        self.param_name = param_name
+        self.performance_name = performance_name
+        self.alignment_name = alignment_name
+
+    def _checked_curves(self, curves, spreads, name, n):
+        curves = {
+            label: _as_series(values, n, f"{name}[{label!r}]")
+            for label, values in _as_labelled(curves, name).items()
+        }
+        spreads = _as_labelled(spreads, name)
+        unknown = sorted(set(spreads) - set(curves))
+        if unknown:
+            raise ValueError(
+                f"{name}_std has keys {unknown} that match no curve of {name} "
+                f"(curves: {sorted(curves)})."
+            )
+        spreads = {
+            label: _as_series(values, n, f"{name}_std[{label!r}]")
+            for label, values in spreads.items()
+        }
+        return curves, spreads
+
+    def plot(self, ax=None, *, xscale="symlog", line_kw=None, band_alpha=0.2):
+        """Draw the curves.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or pair of Axes, default=None
+            One Axes: alignment goes on a twin y axis. Two Axes: performance on
+            the first, alignment on the second. ``None``: a new figure with
+            one panel per quantity.
+        xscale : {"symlog", "linear", "log"}, default="symlog"
+            Scale of the λ axis. ``"symlog"`` is linear below the smallest
+            positive λ and logarithmic above, so λ = 0 and a geometric grid
+            both stay readable.
+        line_kw : dict, default=None
+            Extra keyword arguments for every ``Axes.plot`` call.
+        band_alpha : float, default=0.2
+            Opacity of the ± std bands.
+
+        Returns
+        -------
+        self : LambdaSweepDisplay
+            The display, with its artists stored as attributes.
+        """
+        plt = _pyplot("LambdaSweepDisplay.plot")
+        lambdas = np.asarray(self.lambdas, dtype=float)
+        if lambdas.ndim != 1 or lambdas.size == 0:
+            raise ValueError(f"lambdas must be a non-empty 1-D array; got shape {lambdas.shape}.")
+        if np.any(np.diff(lambdas) <= 0):
+            raise ValueError(f"lambdas must be strictly increasing; got {lambdas.tolist()}.")
+        if xscale not in _XSCALES:
+            raise ValueError(f"xscale must be one of {_XSCALES}; got {xscale!r}.")
+        if xscale == "log" and lambdas[0] <= 0:
+            raise ValueError(
+                "xscale='log' cannot show λ <= 0; use xscale='symlog' (the default)."
+            )
+        n = lambdas.size
+        performance, performance_std = self._checked_curves(
+            self.performance, self.performance_std, "performance", n
+        )
+        if not performance:
+            raise ValueError("performance must hold at least one curve.")
+        alignment, alignment_std = self._checked_curves(
+            self.alignment, self.alignment_std, "alignment", n
+        )
+
+        twin = False
+        if ax is None:
+            n_panels = 2 if alignment else 1
+            fig, axes = plt.subplots(
+                n_panels, 1, sharex=True, squeeze=False, figsize=(6.4, 2.6 * n_panels + 0.6)
+            )
+            ax, ax_alignment = axes[0, 0], (axes[1, 0] if alignment else None)
+        elif np.iterable(ax):
+            if len(ax) != 2:
+                raise ValueError(f"ax must be one Axes or a pair of Axes; got {len(ax)} Axes.")
+            ax, ax_alignment = ax
+        else:
+            twin = bool(alignment)
+            ax_alignment = ax.twinx() if twin else None
+
+        line_kw = {"marker": "o", **(line_kw or {})}
+        self.lines_ = {}
+        colors = iter(plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4)
+        groups = [(ax, performance, performance_std, "-")]
+        if alignment:
+            groups.append((ax_alignment, alignment, alignment_std, "--" if twin else "-"))
+        for target, curves, spreads, linestyle in groups:
+            for label, values in curves.items():
+                color = next(colors)
+                (self.lines_[label],) = target.plot(
+                    lambdas, values, label=label, color=color,
+                    **{"linestyle": linestyle, **line_kw},
+                )
+                if label in spreads:
+                    target.fill_between(
+                        lambdas, values - spreads[label], values + spreads[label],
+                        color=color, alpha=band_alpha, linewidth=0,
+                    )
+
+        self.best_lambda_lines_ = []
+        if self.best_lambda is not None:
+            for target in [ax] if twin or ax_alignment is None else [ax, ax_alignment]:
+                self.best_lambda_lines_.append(
+                    target.axvline(
+                        float(self.best_lambda), color="k", linestyle=":",
+                        label=f"λ* = {float(self.best_lambda):g}",
+                    )
+                )
+
+        for target in [ax] if ax_alignment is None else [ax, ax_alignment]:
+            if xscale == "symlog":
+                positive = lambdas[lambdas > 0]
+                if positive.size:
+                    target.set_xscale("symlog", linthresh=positive.min())
+            else:
+                target.set_xscale(xscale)
+            target.set_xticks(lambdas, [f"{v:g}" for v in lambdas])
+            target.minorticks_off()
+        ax.set_ylabel(self.performance_name)
+        (ax_alignment if ax_alignment is not None and not twin else ax).set_xlabel(
+            f"λ ({self.param_name})"
+        )
+        if ax_alignment is not None:
+            ax_alignment.set_ylabel(self.alignment_name)
+        if twin:
+            handles = ax.get_legend_handles_labels()
+            more = ax_alignment.get_legend_handles_labels()
+            ax.legend(handles[0] + more[0], handles[1] + more[1], fontsize="small")
+        else:
+            for target in [ax] if ax_alignment is None else [ax, ax_alignment]:
+                target.legend(fontsize="small")
+
+        self.ax_, self.ax_alignment_, self.figure_ = ax, ax_alignment, ax.figure
+        return self
+
+    @classmethod
+    def from_cv_results(
+        cls,
+        cv_results,
+        *,
+        param="lam",
+        scores=None,
+        alignment=None,
+        best_score=None,
+        performance_name="performance",
+        alignment_name="alignment",
+        ax=None,
+        **plot_kw,
+    ):
+        """Plot a grid search over λ from its ``cv_results_``.
+
+        Parameters
+        ----------
+        cv_results : dict
+            ``GridSearchCV.cv_results_`` (or the same keys): ``param_<param>``
+            and, per scorer ``name``, ``mean_test_<name>`` (``std_test_<name>``
+            and ``rank_test_<name>`` are used when present). Each λ must occur
+            once: fix every other parameter of the grid.
+        param : str, default="lam"
+            The swept parameter. A pipeline's ``<step>__lam`` is found too.
+        scores : list of str or dict of str to str, default=None
+            Scorer names drawn on the performance axes (a dict maps each to
+            its legend label). ``None``: every scorer not in ``alignment``,
+            e.g. ``"acc"``, ``"acc_m0"``, ``"acc_m1"``.
+        alignment : list of str or dict of str to str, default=None
+            Scorer names drawn on the alignment axes. ``None``: the scorers
+            whose name contains ``"cka"``, ``"knn"``, ``"cca"`` or ``"align"``;
+            ``[]`` draws no alignment.
+        best_score : str, default=None
+            The scorer whose best mean marks λ*; ``None``: the first of
+            ``scores`` (e.g. the fused accuracy ``"acc"``).
+        performance_name, alignment_name : str
+            Axis labels.
+        ax : matplotlib Axes or pair of Axes, default=None
+            Where to draw; see :meth:`plot`.
+        **plot_kw : dict
+            Further keyword arguments of :meth:`plot`.
+
+        Returns
+        -------
+        display : LambdaSweepDisplay
+            The plotted display.
+        """
+        lambdas = np.asarray(_param_column(cv_results, param), dtype=float)
+        if np.unique(lambdas).size != lambdas.size:
+            raise ValueError(
+                f"cv_results has {lambdas.size} candidates but only "
+                f"{np.unique(lambdas).size} distinct values of {param!r}: other "
+                "parameters vary too. Keep one candidate per λ (fix the others)."
+            )
+        order = np.argsort(lambdas)
+        names = [key[len("mean_test_"):] for key in cv_results if key.startswith("mean_test_")]
+        if not names:
+            raise ValueError("cv_results has no 'mean_test_<scorer>' key; pass a GridSearchCV's cv_results_.")
+        if alignment is None:
+            alignment = [n for n in names if any(h in n.lower() for h in _ALIGNMENT_HINTS)]
+        alignment = _labels(alignment)
+        scores = _labels([n for n in names if n not in alignment] if scores is None else scores)
+        missing = [name for name in [*scores, *alignment] if name not in names]
+        if missing:
+            raise ValueError(f"cv_results has no scorer {missing}; its scorers are {names}.")
+        if not scores:
+            raise ValueError(f"No performance scorer left: all of {names} are alignment scorers.")
+        best_score = next(iter(scores)) if best_score is None else best_score
+        if best_score not in names:
+            raise ValueError(f"best_score={best_score!r} is not a scorer of cv_results ({names}).")
+        means = np.asarray(cv_results[f"mean_test_{best_score}"], dtype=float)
+        ranks = cv_results.get(f"rank_test_{best_score}")
+        best = int(np.argmin(ranks)) if ranks is not None else int(np.nanargmax(means))
+
+        def curves(selected, stat):
+            return {
+                label: np.asarray(cv_results[f"{stat}_test_{name}"], dtype=float)[order]
+                for name, label in selected.items()
+                if f"{stat}_test_{name}" in cv_results
+            }
+
+        return cls(
+            lambdas[order],
+            curves(scores, "mean"),
+            curves(alignment, "mean") or None,
+            performance_std=curves(scores, "std") or None,
+            alignment_std=curves(alignment, "std") or None,
+            best_lambda=lambdas[best],
+            param_name=param,
+            performance_name=performance_name,
+            alignment_name=alignment_name,
+        ).plot(ax=ax, **plot_kw)
+
+
+def _labels(selected):
+    """Scorer names as a dict ``name -> legend label``."""
+    if isinstance(selected, str):
+        selected = [selected]
+    return dict(selected) if isinstance(selected, dict) else {name: name for name in selected}
+
+
+def _param_column(cv_results, param):
+    key = f"param_{param}"
+    if key in cv_results:
+        return cv_results[key]
+    nested = [k for k in cv_results if k.startswith("param_") and k.endswith(f"__{param}")]
+    if len(nested) == 1:
+        return cv_results[nested[0]]
+    available = [k for k in cv_results if k.startswith("param_")]
+    raise ValueError(
+        f"cv_results has no column 'param_{param}' (nor one '<step>__{param}'); "
+        f"its parameter columns are {available}. Pass param= the swept parameter."
+    )

@@ -1,0 +1,205 @@
+"""The Display objects draw what they are given: assertions on the artists."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.datasets import make_classification  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.model_selection import GridSearchCV  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+from alignkit.plotting import AlignmentMatrixDisplay, LambdaSweepDisplay, PIDDisplay  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _cv_results():
+    """cv_results_ in GridSearchCV's layout, candidates deliberately out of λ order."""
+    lam = np.ma.MaskedArray([1.0, 0.0, 0.5, 4.0], dtype=object)
+    return {
+        "param_lam": lam,
+        "mean_test_acc": np.array([0.80, 0.70, 0.85, 0.60]),
+        "std_test_acc": np.array([0.01, 0.02, 0.01, 0.03]),
+        "rank_test_acc": np.array([2, 3, 1, 4]),
+        "mean_test_acc_m0": np.array([0.75, 0.65, 0.70, 0.55]),
+        "mean_test_acc_m1": np.array([0.72, 0.60, 0.68, 0.50]),
+        "mean_test_cka": np.array([0.50, 0.10, 0.30, 0.90]),
+        "std_test_cka": np.array([0.05, 0.05, 0.05, 0.05]),
+    }
+
+
+def test_lambda_sweep_from_cv_results_sorts_lambda_and_marks_best():
+    disp = LambdaSweepDisplay.from_cv_results(_cv_results())
+    assert set(disp.lines_) == {"acc", "acc_m0", "acc_m1", "cka"}
+    np.testing.assert_allclose(disp.lines_["acc"].get_xdata(), [0, 0.5, 1, 4])
+    np.testing.assert_allclose(disp.lines_["acc"].get_ydata(), [0.70, 0.85, 0.80, 0.60])
+    np.testing.assert_allclose(disp.lines_["acc_m1"].get_ydata(), [0.60, 0.68, 0.72, 0.50])
+    np.testing.assert_allclose(disp.lines_["cka"].get_ydata(), [0.10, 0.30, 0.50, 0.90])
+    # Performance and alignment on separate panels; λ* = 0.5 (rank 1) marked on both.
+    assert disp.lines_["acc"].axes is disp.ax_
+    assert disp.lines_["cka"].axes is disp.ax_alignment_
+    assert disp.ax_alignment_ is not disp.ax_
+    assert len(disp.best_lambda_lines_) == 2
+    for line in disp.best_lambda_lines_:
+        assert line.get_xdata()[0] == pytest.approx(0.5)
+    assert disp.best_lambda == pytest.approx(0.5)
+    # std bands are drawn for the curves that have one.
+    assert len(disp.ax_.collections) == 1 and len(disp.ax_alignment_.collections) == 1
+    assert disp.figure_ is disp.ax_.figure
+    assert disp.ax_.get_xscale() == "symlog"
+
+
+def test_lambda_sweep_on_one_axes_uses_a_twin_axis_and_custom_keys():
+    _, ax = plt.subplots()
+    disp = LambdaSweepDisplay.from_cv_results(
+        _cv_results(), scores={"acc_m0": "image"}, alignment=["cka"], best_score="acc_m0",
+        ax=ax, xscale="linear",
+    )
+    assert disp.ax_ is ax and disp.ax_alignment_ is not ax
+    assert set(disp.lines_) == {"image", "cka"}
+    assert disp.lines_["cka"].get_linestyle() == "--"
+    # λ* follows best_score: acc_m0 is best at λ = 1 (no rank column, argmax).
+    assert disp.best_lambda == pytest.approx(1.0)
+    assert len(disp.best_lambda_lines_) == 1
+    legend_texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend_texts == ["image", "λ* = 1", "cka"]
+
+
+def test_lambda_sweep_from_a_real_grid_search_with_a_pipeline_parameter():
+    X, y = make_classification(n_samples=120, n_features=6, random_state=0)
+    grid = GridSearchCV(
+        make_pipeline(StandardScaler(), LogisticRegression()),
+        {"logisticregression__C": [0.01, 0.1, 1.0]},
+        scoring={"acc": "accuracy", "alignment_proxy": "roc_auc"}, refit="acc", cv=3,
+    ).fit(X, y)
+    disp = LambdaSweepDisplay.from_cv_results(grid.cv_results_, param="C", alignment=[])
+    assert disp.ax_alignment_ is None
+    assert set(disp.lines_) == {"acc", "alignment_proxy"}
+    np.testing.assert_allclose(
+        disp.lines_["acc"].get_ydata(), grid.cv_results_["mean_test_acc"]
+    )
+    assert disp.best_lambda == grid.best_params_["logisticregression__C"]
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (dict(param="temperature"), "no column 'param_temperature'"),
+        (dict(scores=["f1"]), r"no scorer \['f1'\]"),
+        (dict(best_score="f1"), "best_score='f1'"),
+        (dict(xscale="log"), "xscale='log' cannot show"),
+        (dict(xscale="cubic"), "xscale must be one of"),
+    ],
+)
+def test_lambda_sweep_rejects_bad_arguments(change, match):
+    with pytest.raises(ValueError, match=match):
+        LambdaSweepDisplay.from_cv_results(_cv_results(), **change)
+
+
+def test_lambda_sweep_rejects_repeated_lambda_and_bad_curves():
+    results = _cv_results()
+    results["param_lam"] = np.ma.MaskedArray([0.0, 0.0, 0.5, 4.0], dtype=object)
+    with pytest.raises(ValueError, match="other parameters vary too"):
+        LambdaSweepDisplay.from_cv_results(results)
+    with pytest.raises(ValueError, match=r"performance\['fused'\] must have shape \(3,\)"):
+        LambdaSweepDisplay([0, 1, 2], {"fused": [0.5, 0.6]}).plot()
+    with pytest.raises(ValueError, match="strictly increasing"):
+        LambdaSweepDisplay([1, 0], [0.5, 0.6]).plot()
+    with pytest.raises(ValueError, match="match no curve"):
+        LambdaSweepDisplay([0, 1], {"a": [1, 2]}, performance_std={"b": [0, 0]}).plot()
+
+
+def test_pid_display_stacks_components_per_dataset():
+    disp = PIDDisplay(
+        [0.5, 0.1], [[0.1, 0.2], [0.6, 0.0]], [0.3, 0.05], names=["redundant", "unique"],
+    ).plot()
+    heights = np.array([[b.get_height() for b in bars] for bars in disp.bars_.values()])
+    bottoms = {k: [b.get_y() for b in bars] for k, bars in disp.bars_.items()}
+    assert list(disp.bars_) == ["redundancy", "uniqueness1", "uniqueness2", "synergy"]
+    np.testing.assert_allclose(heights, [[0.5, 0.1], [0.1, 0.6], [0.2, 0.0], [0.3, 0.05]])
+    # Each segment sits on the sum of those below it: R, then U1, U2, S.
+    assert bottoms["synergy"] == pytest.approx([0.8, 0.7])
+    assert bottoms["uniqueness2"] == pytest.approx([0.6, 0.7])
+    assert [t.get_text() for t in disp.ax_.get_xticklabels()] == ["redundant", "unique"]
+    assert [t.get_text() for t in disp.ax_.texts] == ["1.1", "0.75"]
+    assert disp.ax_.get_ylabel() == "information (bits)"
+
+
+class _FittedPID:
+    """Stands in for a fitted PIDEstimator: the attributes the display reads."""
+
+    def __init__(self, r, u, s, units="nats", modality_names_=("img", "txt")):
+        self.redundancy_, self.uniqueness_, self.synergy_ = r, np.asarray(u), s
+        self.units, self.modality_names_ = units, list(modality_names_)
+
+
+def test_pid_display_from_estimators_converts_units_and_names_modalities():
+    ests = {"a": _FittedPID(np.log(2), [0.0, np.log(2)], 0.0),
+            "b": _FittedPID(0.0, [0.0, 0.0], 2 * np.log(2))}
+    disp = PIDDisplay.from_estimators(ests, units="bits")
+    np.testing.assert_allclose(disp.values_, [[1, 0, 1, 0], [0, 0, 0, 2]], atol=1e-12)
+    labels = [t.get_text() for t in disp.ax_.get_legend().get_texts()]
+    assert labels == ["redundancy R", "unique U1 (img)", "unique U2 (txt)", "synergy S"]
+    # Own units kept by default; a dict (an exact decomposition) works too.
+    one = PIDDisplay.from_estimator(ests["a"], name="a")
+    assert one.units == "nats" and one.values_[0, 0] == pytest.approx(np.log(2))
+    exact = PIDDisplay.from_estimator({"redundancy": 1.0, "uniqueness": [0, 0], "synergy": 0.0})
+    assert exact.units == "bits" and exact.values_.tolist() == [[1.0, 0.0, 0.0, 0.0]]
+
+
+def test_pid_display_errors():
+    with pytest.raises(ValueError, match="different units"):
+        PIDDisplay.from_estimators([_FittedPID(1, [0, 0], 0), _FittedPID(1, [0, 0], 0, "bits")])
+    with pytest.raises(ValueError, match="has no PID values"):
+        PIDDisplay.from_estimator(object())
+    with pytest.raises(ValueError, match=r"uniqueness must have shape \(2,\) for one"):
+        PIDDisplay([0.1, 0.2], [0.1, 0.2], [0.0, 0.0]).plot()
+    with pytest.raises(ValueError, match="units must be one of"):
+        PIDDisplay(0.1, [0, 0], 0, units="bans").plot()
+    with pytest.raises(ValueError, match="finite"):
+        PIDDisplay(np.nan, [0, 0], 0).plot()
+
+
+def test_alignment_matrix_display_values_and_best_pair():
+    matrix = np.array([[0.1, 0.2, 0.3], [0.4, 0.9, 0.5]])
+    disp = AlignmentMatrixDisplay(
+        matrix, row_labels=["a0", "a1"], col_labels=["b0", "b1", "b2"], metric="CKA",
+        row_name="image", col_name="text",
+    ).plot()
+    np.testing.assert_allclose(disp.im_.get_array(), matrix)
+    assert disp.max_index_ == (1, 1)
+    assert disp.max_marker_.get_xy() == (0.5, 0.5)
+    assert disp.text_[1, 1].get_text() == "0.90"
+    assert [t.get_text() for t in disp.ax_.get_yticklabels()] == ["a0", "a1"]
+    assert disp.ax_.get_xlabel() == "text"
+    assert disp.figure_.axes[-1].get_ylabel() == "CKA"  # the colorbar
+    bare = AlignmentMatrixDisplay(matrix).plot(include_values=False, mark_max=False,
+                                              colorbar=False)
+    assert bare.text_ is None and bare.max_marker_ is None and len(bare.figure_.axes) == 1
+
+
+def test_alignment_matrix_from_representations_with_a_callable(rng):
+    base = rng.normal(size=(50, 4))
+    rows = [base, rng.normal(size=(50, 3))]
+    cols = [rng.normal(size=(50, 2)), base[:, :3], base]
+
+    def shared_columns(a, b):
+        return float(np.mean([np.any(np.all(np.isclose(a, c[:, None]), axis=0)) for c in b.T]))
+
+    disp = AlignmentMatrixDisplay.from_representations(rows, cols, metric=shared_columns)
+    np.testing.assert_allclose(disp.im_.get_array(), [[0, 1, 1], [0, 0, 0]])
+    assert disp.max_index_ == (0, 1)
+    assert [t.get_text() for t in disp.ax_.get_xticklabels()] == ["layer 0", "layer 1", "layer 2"]
+    with pytest.raises(ValueError, match="same samples"):
+        AlignmentMatrixDisplay.from_representations([base], [base[:10]], metric=shared_columns)
+    with pytest.raises(TypeError, match="metric must be a str or a callable"):
+        AlignmentMatrixDisplay.from_representations([base], [base], metric=3)
