@@ -6,4 +6,6 @@ features side by side (see :mod:`alignkit.utils`).
 
 __version__ = "0.1.0.dev0"
 
-__all__ = []
+from ._aligned import AlignedMultimodalClassifier, AlignedMultimodalRegressor
+
+__all__ = ["AlignedMultimodalClassifier", "AlignedMultimodalRegressor"]

@@ -1,0 +1,707 @@
+"""AlignedMultimodalClassifier and AlignedMultimodalRegressor."""
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import EarlyStopping, PassthroughScoring
+from skorch.dataset import ValidSplit
+from torch import nn
+
+from ._training import (
+    AlignmentNet,
+    DivergenceGuard,
+    EpochProgressBar,
+    PerModalityGradientClipping,
+    batch_loader,
+    torch_threads,
+)
+from .nets import MLPEncoder, ModalityBranch, MultimodalAlignmentNet, TransformerEncoder
+from .utils import fit_modality_layout
+
+__all__ = ["AlignedMultimodalClassifier", "AlignedMultimodalRegressor"]
+
+
+def _derived_seed(base, *key):
+    return int(np.random.SeedSequence([base, *key]).generate_state(1)[0])
+
+
+def _per_modality(value, n_modalities, name, is_single):
+    """Broadcast a parameter given once to every modality, or check its per-modality list."""
+    if is_single(value):
+        return [value] * n_modalities
+    value = list(value)
+    if len(value) != n_modalities:
+        raise ValueError(
+            f"{name} lists {len(value)} entries but X has {n_modalities} modalities; "
+            f"give one {name} for all or one per modality."
+        )
+    return value
+
+
+def _concat_chunks(chunks):
+    """Concatenate batch-wise module outputs, keeping their (nested) structure."""
+    first = chunks[0]
+    if isinstance(first, torch.Tensor):
+        return torch.cat(chunks).cpu().numpy().astype(np.float64)
+    return [_concat_chunks(list(parts)) for parts in zip(*chunks)]
+
+
+class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
+    """Per-modality encoders and heads trained with a λ-weighted contrastive term."""
+
+    _parameter_constraints = {
+        "modality_dims": ["array-like", None],
+        "lam": [Interval(Real, 0, None, closed="left")],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "learn_temperature": ["boolean"],
+        "projection_dim": [Interval(Integral, 1, None, closed="left")],
+        "encoder": [StrOptions({"mlp", "transformer"}), callable, nn.Module, list],
+        "encoder_kwargs": [dict, list, None],
+        "input_shapes": [list, None],
+        "hidden_dims": ["array-like"],
+        "embed_dim": [Interval(Integral, 1, None, closed="left")],
+        "fusion": [StrOptions({"mean", "concat"})],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "callbacks": [list, None],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        modality_dims=None,
+        lam=0.25,
+        temperature=0.07,
+        learn_temperature=False,
+        projection_dim=64,
+        encoder="mlp",
+        encoder_kwargs=None,
+        input_shapes=None,
+        hidden_dims=(128, 128),
+        embed_dim=64,
+        fusion="mean",
+        loss=None,
+        max_epochs=20,
+        batch_size=512,
+        lr=1e-3,
+        weight_decay=1e-2,
+        grad_clip=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        n_threads=None,
+    ):
+        self.modality_dims = modality_dims
+        self.lam = lam
+        self.temperature = temperature
+        self.learn_temperature = learn_temperature
+        self.projection_dim = projection_dim
+        self.encoder = encoder
+        self.encoder_kwargs = encoder_kwargs
+        self.input_shapes = input_shapes
+        self.hidden_dims = hidden_dims
+        self.embed_dim = embed_dim
+        self.fusion = fusion
+        self.loss = loss
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.grad_clip = grad_clip
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.n_threads = n_threads
+
+    # -- subclass hooks: targets and criterion --------------------------------
+    def _encode_targets(self, y):
+        raise NotImplementedError
+
+    def _criterion(self):
+        raise NotImplementedError
+
+    # -- building ---------------------------------------------------------------
+    def _resolve_device(self):
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device='cuda' was asked for but CUDA is not available here; "
+                             "use device='cpu' or device='auto'.")
+        return self.device
+
+    def _make_encoder(self, spec, input_dim, input_shape, kwargs):
+        if isinstance(spec, str):
+            if spec == "mlp":
+                return MLPEncoder(input_dim, self.embed_dim, hidden_dims=tuple(self.hidden_dims), **kwargs)
+            return TransformerEncoder(input_dim, self.embed_dim, input_shape=input_shape, **kwargs)
+        if isinstance(spec, nn.Module):
+            return copy.deepcopy(spec)
+        if callable(spec):
+            module = spec(input_dim=input_dim, embed_dim=self.embed_dim, **kwargs)
+            if isinstance(module, nn.Module):
+                return module
+        raise TypeError(
+            "encoder must be 'mlp', 'transformer', a torch.nn.Module, or a callable "
+            "(e.g. an nn.Module class) called as encoder(input_dim=..., embed_dim=..., "
+            f"**encoder_kwargs) that returns an nn.Module; got {spec!r}."
+        )
+
+    def _check_encoder_output(self, encoder, m, input_dim):
+        encoder.eval()
+        with torch.no_grad():
+            out = encoder(torch.zeros(2, input_dim))
+        encoder.train()
+        if not isinstance(out, torch.Tensor) or tuple(out.shape) != (2, self.embed_dim):
+            shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            raise ValueError(
+                f"The encoder of modality {m} ({self.modality_names_[m]!r}) returned "
+                f"{shape} for a batch of 2 samples with {input_dim} features; expected a "
+                f"tensor of shape (batch_size, embed_dim) = (2, {self.embed_dim})."
+            )
+
+    def _build_module(self, base_seed, n_outputs):
+        n_mod = len(self.modality_dims_)
+        specs = _per_modality(self.encoder, n_mod, "encoder", lambda v: not isinstance(v, list))
+        kwargs = _per_modality(self.encoder_kwargs or {}, n_mod, "encoder_kwargs",
+                               lambda v: isinstance(v, dict))
+        shapes = _per_modality(self.input_shapes, n_mod, "input_shapes", lambda v: v is None)
+        branches = []
+        for m, (spec, kw, shape, dim) in enumerate(zip(specs, kwargs, shapes, self.modality_dims_)):
+            # Each branch draws its initial weights from its own seed, so a
+            # modality starts the same whatever the other modalities are.
+            torch.manual_seed(_derived_seed(base_seed, 0, m))
+            encoder = self._make_encoder(spec, dim, shape, kw)
+            self._check_encoder_output(encoder, m, dim)
+            branches.append(ModalityBranch(encoder, self.embed_dim, n_outputs, self.projection_dim))
+        torch.manual_seed(_derived_seed(base_seed, 1))
+        return MultimodalAlignmentNet(
+            branches, self.modality_dims_, self.embed_dim, n_outputs, self.fusion,
+            self.temperature, self.learn_temperature,
+        )
+
+    def _build_callbacks(self, base_seed):
+        callbacks = [
+            ("task_loss", PassthroughScoring("train_task_loss", on_train=True)),
+            ("contrastive_loss", PassthroughScoring("train_contrastive_loss", on_train=True)),
+            ("divergence_guard", DivergenceGuard()),
+        ]
+        if self.grad_clip is not None:
+            callbacks.append(("grad_clip", PerModalityGradientClipping(self.grad_clip)))
+        if self.early_stopping:
+            callbacks.append(("early_stopping", EarlyStopping(
+                monitor="valid_loss", patience=self.n_iter_no_change, load_best=True)))
+        if self.verbose:
+            callbacks.append(("progress_bar", EpochProgressBar(type(self).__name__)))
+        callbacks.extend(copy.deepcopy(self.callbacks or []))
+        return callbacks
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the per-modality models with the λ-weighted contrastive term.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, sum(modality_dims))
+            Every modality's flattened features side by side.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2,
+                             multi_output=self._multi_output)
+        fit_modality_layout(self)
+        y_encoded = self._encode_targets(y)
+        if self.lam > 0 and min(self.batch_size, X.shape[0]) < 2:
+            raise ValueError(
+                f"lam={self.lam} needs batches of at least 2 samples for the contrastive "
+                f"term; got batch_size={self.batch_size} with {X.shape[0]} samples."
+            )
+        self.device_ = self._resolve_device()
+        base_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        n_outputs = y_encoded.shape[1] if y_encoded.ndim == 2 else len(self.classes_)
+        fork_devices = None if self.device_ == "cuda" else []
+        with torch_threads(self.n_threads), torch.random.fork_rng(devices=fork_devices):
+            module = self._build_module(base_seed, n_outputs)
+            train_split = None
+            if self.early_stopping:
+                train_split = ValidSplit(self.validation_fraction, stratified=self._stratify,
+                                         random_state=_derived_seed(base_seed, 3))
+            net = AlignmentNet(
+                module=module,
+                criterion=self._criterion(),
+                optimizer=torch.optim.AdamW,
+                optimizer__weight_decay=self.weight_decay,
+                lr=self.lr,
+                lam=self.lam,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                iterator_train=batch_loader,
+                iterator_train__shuffle=True,
+                iterator_valid=batch_loader,
+                train_split=train_split,
+                callbacks=self._build_callbacks(base_seed),
+                device=self.device_,
+                verbose=int(self.verbose > 1),
+            )
+            # Batch order (and any dropout) draws from the forked global RNG.
+            torch.manual_seed(_derived_seed(base_seed, 2))
+            self.n_threads_ = torch.get_num_threads()
+            net.fit(X.astype(np.float32), y_encoded)
+        self.net_ = net
+        self.history_ = net.history
+        self.n_iter_ = len(net.history)
+        return self
+
+    # -- inference ----------------------------------------------------------------
+    def _module_outputs(self, X, fn):
+        """Apply ``fn(module, X_batch)`` over ``X`` in batches, without gradients."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+        module = self.net_.module_
+        module.eval()
+        device = self.net_.device
+        with torch_threads(self.n_threads), torch.no_grad():
+            chunks = [fn(module, X[i : i + self.batch_size].to(device))
+                      for i in range(0, X.shape[0], self.batch_size)]
+        return _concat_chunks(chunks)
+
+    def _modality_index(self, modality):
+        check_is_fitted(self)
+        n_mod = len(self.modality_dims_)
+        if isinstance(modality, str) and modality in self.modality_names_:
+            return self.modality_names_.index(modality)
+        if isinstance(modality, Integral) and -n_mod <= modality < n_mod:
+            return int(modality) % n_mod
+        raise ValueError(
+            f"modality must be an index in [0, {n_mod}) or one of {self.modality_names_}; "
+            f"got {modality!r}."
+        )
+
+    def _unimodal_outputs(self, X, modality):
+        m = self._modality_index(modality)
+        return self._module_outputs(X, lambda module, x: module(x)[1][:, m])
+
+    def transform(self, X):
+        """Per-modality embeddings side by side.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, sum(modality_dims))
+            Input data.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_modalities * embed_dim)
+            Block ``m`` (columns ``m*embed_dim`` to ``(m+1)*embed_dim``) is
+            the embedding of modality ``m``; see :meth:`get_feature_names_out`.
+        """
+        return self._module_outputs(X, lambda module, x: module(x)[3].flatten(1))
+
+    def transform_layers(self, X):
+        """Every hidden layer of every modality's encoder.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, sum(modality_dims))
+            Input data.
+
+        Returns
+        -------
+        layers : list of list of ndarray
+            ``layers[m][l]`` has shape ``(n_samples, width_l)``: layer ``l``
+            of modality ``m``'s encoder, the last being the embedding. An
+            encoder without a ``layer_outputs`` method gives its embedding only.
+        """
+        return self._module_outputs(X, lambda module, x: module.layer_outputs(x))
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the :meth:`transform` columns: ``"<modality>__e<j>"``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored; the names come from the fitted modality names.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``n_modalities * embed_dim`` names.
+        """
+        check_is_fitted(self)
+        return np.asarray(
+            [f"{name}__e{j}" for name in self.modality_names_ for j in range(self.embed_dim)],
+            dtype=object,
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
+
+
+_SHARED_PARAMS_DOC = """
+    Parameters
+    ----------
+    modality_dims : list of int, default=None
+        Number of columns of each modality in ``X``, in order. None: one
+        modality per ``name__`` column prefix of a DataFrame ``X``, else two
+        halves of the columns.
+    lam : float, default=0.25
+        Weight λ >= 0 of the contrastive term. ``lam=0`` is exactly
+        independent unimodal training.
+    temperature : float, default=0.07
+        Temperature τ of the InfoNCE softmax.
+    learn_temperature : bool, default=False
+        Train τ (as log τ, kept >= 0.01) with the model.
+    projection_dim : int, default=64
+        Width of the L2-normalised projections the contrastive term compares.
+    encoder : {"mlp", "transformer"}, nn.Module, callable or list, default="mlp"
+        Encoder of each modality: an :class:`~alignkit.nets.MLPEncoder`, a
+        :class:`~alignkit.nets.TransformerEncoder` over ``(seq_len, dim)``
+        inputs (needs ``input_shapes``), a module (deep-copied), or a callable
+        such as an ``nn.Module`` class called as
+        ``encoder(input_dim=..., embed_dim=..., **encoder_kwargs)``. A list
+        gives one per modality.
+    encoder_kwargs : dict or list of dict, default=None
+        Extra keyword arguments for the encoders (one dict for all, or one per
+        modality), e.g. ``{"n_layers": 2, "pooling": "mean"}`` for transformers.
+    input_shapes : list of tuple or None, default=None
+        Per modality, the ``(seq_len, dim)`` shape its flat columns reshape to
+        (for ``encoder="transformer"``); None entries for flat modalities.
+    hidden_dims : tuple of int, default=(128, 128)
+        Hidden widths of the MLP encoders.
+    embed_dim : int, default=64
+        Width of each modality's embedding (what :meth:`transform` returns).
+    fusion : {"mean", "concat"}, default="mean"
+        How :meth:`predict` fuses modalities: the mean of the unimodal heads'
+        outputs, or a head trained on the concatenated embeddings. The concat
+        head sees gradient-detached embeddings, so it never shapes the encoders.
+    {loss}
+    max_epochs : int, default=20
+        Passes over the training data.
+    batch_size : int, default=512
+        Samples per batch; the contrastive term contrasts each sample with the
+        others of its batch.
+    lr : float, default=1e-3
+        AdamW learning rate.
+    weight_decay : float, default=1e-2
+        AdamW weight decay.
+    grad_clip : float, default=None
+        Maximum gradient norm, applied to each modality's branch on its own.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, stop when the validation
+        loss has not improved for ``n_iter_no_change`` epochs and restore the
+        best weights.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=5
+        Patience of early stopping, in epochs.
+    callbacks : list of skorch callbacks, default=None
+        Extra skorch callbacks (instances or ``(name, callback)`` pairs),
+        deep-copied at each fit.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where to train; "auto" takes CUDA when available. A model trained on
+        CUDA unpickles onto the CPU on a machine without one.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, batch order and the validation split;
+        an int gives identical results on CPU run after run.
+    verbose : int, default=0
+        0: silent; 1: a progress bar over epochs; 2: also skorch's epoch table.
+    n_threads : int, default=None
+        torch intra-op threads while fitting and predicting; None leaves
+        torch's setting (joblib workers already cap it per process).
+"""
+
+_FITTED_DOC = """
+    modality_dims_ : list of int
+        Columns of each modality.
+    modality_names_ : list of str
+        Modality names (``name__`` prefixes, or ``"m0"``, ``"m1"``, ...).
+    n_features_in_ : int
+        Number of columns of ``X``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of ``X``, when it had string column names.
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` is the
+        :class:`~alignkit.nets.MultimodalAlignmentNet`.
+    history_ : skorch.History
+        Per-epoch ``train_loss``, ``train_task_loss``,
+        ``train_contrastive_loss`` (and ``valid_loss``), and per batch.
+    n_iter_ : int
+        Epochs run.
+    n_threads_ : int
+        torch threads used during fit.
+    device_ : str
+        Device the model was trained on.
+"""
+
+
+class AlignedMultimodalClassifier(ClassifierMixin, _AlignedMultimodalBase):
+    __doc__ = (
+        """Multimodal classifier with a controllable cross-modal alignment term.
+
+    Each modality ``m`` has an encoder, a linear classification head and a
+    projection head. Training minimises
+    ``Σ_m CE(head_m(h_m), y) + lam · mean over pairs of symmetric InfoNCE``
+    (Fang, Zhang & Chan, "To Align or Not to Align", AAAI 2026), with skorch
+    running the loop. Predictions fuse the unimodal heads; each unimodal model
+    stays available through :meth:`predict_modality`.
+"""
+        + _SHARED_PARAMS_DOC.replace(
+            "{loss}",
+            """loss : {"cross_entropy"} or None, default=None
+        Task loss; None means cross-entropy.""",
+        )
+        + """
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels."""
+        + _FITTED_DOC
+        + """
+    See Also
+    --------
+    AlignedMultimodalRegressor : The same model for continuous targets.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit import AlignedMultimodalClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 300)
+    >>> X = np.c_[y[:, None] + rng.normal(size=(300, 3)), y[:, None] + rng.normal(size=(300, 2))]
+    >>> clf = AlignedMultimodalClassifier(modality_dims=[3, 2], lam=0.5, max_epochs=30,
+    ...                                   batch_size=64, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.8
+    True
+    >>> clf.transform(X).shape
+    (300, 128)
+    """
+    )
+
+    _parameter_constraints = {
+        **_AlignedMultimodalBase._parameter_constraints,
+        "loss": [StrOptions({"cross_entropy"}), None],
+    }
+    _multi_output = False
+    _stratify = True
+
+    def _encode_targets(self, y):
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"y has 1 class ({self.classes_[0]!r}); a classifier needs at least 2 classes."
+            )
+        return encoder.transform(y).astype(np.int64)
+
+    def _criterion(self):
+        return nn.CrossEntropyLoss
+
+    def predict_proba(self, X):
+        """Fused class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, sum(modality_dims))
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Softmax of the fused logits, columns in the order of ``classes_``.
+        """
+        return self._module_outputs(X, lambda module, x: module(x)[0].softmax(dim=1))
+
+    def predict(self, X):
+        """Fused class predictions.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, sum(modality_dims))
+            Input data.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def predict_proba_modality(self, X, modality):
+        """Class probabilities of one modality's unimodal model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, sum(modality_dims))
+            Input data (only modality ``modality``'s columns are used).
+        modality : int or str
+            Index or name of the modality.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Softmax of that modality's head.
+        """
+        logits = self._unimodal_outputs(X, modality)
+        logits -= logits.max(axis=1, keepdims=True)
+        proba = np.exp(logits)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict_modality(self, X, modality):
+        """Class predictions of one modality's unimodal model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, sum(modality_dims))
+            Input data.
+        modality : int or str
+            Index or name of the modality.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels predicted from that modality alone.
+        """
+        return self.classes_[self._unimodal_outputs(X, modality).argmax(axis=1)]
+
+
+class AlignedMultimodalRegressor(RegressorMixin, _AlignedMultimodalBase):
+    __doc__ = (
+        """Multimodal regressor with a controllable cross-modal alignment term.
+
+    The regression counterpart of :class:`AlignedMultimodalClassifier`
+    (e.g. CMU-MOSEI sentiment): each modality's head predicts the targets,
+    the task loss is squared or absolute error on standardised targets, and
+    ``lam`` weights the cross-modal InfoNCE term.
+"""
+        + _SHARED_PARAMS_DOC.replace(
+            "{loss}",
+            """loss : {"squared_error", "absolute_error"} or None, default=None
+        Task loss (MSE or L1, on targets standardised with the training
+        mean and standard deviation); None means "squared_error".""",
+        )
+        + """
+    Attributes
+    ----------
+    y_mean_ : ndarray of shape (n_outputs,)
+        Training target mean.
+    y_scale_ : ndarray of shape (n_outputs,)
+        Training target standard deviation (1 where it is 0)."""
+        + _FITTED_DOC
+        + """
+    See Also
+    --------
+    AlignedMultimodalClassifier : The same model for class labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit import AlignedMultimodalRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> t = rng.normal(size=300)
+    >>> X = np.c_[t[:, None] + 0.1 * rng.normal(size=(300, 3)), t[:, None] + rng.normal(size=(300, 2))]
+    >>> reg = AlignedMultimodalRegressor(modality_dims=[3, 2], max_epochs=30, batch_size=64,
+    ...                                  random_state=0).fit(X, 2 * t + 1)
+    >>> reg.score(X, 2 * t + 1) > 0.8
+    True
+    """
+    )
+
+    _parameter_constraints = {
+        **_AlignedMultimodalBase._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "absolute_error"}), None],
+    }
+    _multi_output = True
+    _stratify = False
+
+    def _encode_targets(self, y):
+        y = np.asarray(y, dtype=np.float64)
+        self._y_ndim = y.ndim
+        y2d = y.reshape(len(y), -1)
+        self.y_mean_ = y2d.mean(axis=0)
+        scale = y2d.std(axis=0)
+        self.y_scale_ = np.where(scale > 0, scale, 1.0)
+        return ((y2d - self.y_mean_) / self.y_scale_).astype(np.float32)
+
+    def _criterion(self):
+        return nn.L1Loss if self.loss == "absolute_error" else nn.MSELoss
+
+    def _to_target_scale(self, standardised):
+        y = standardised * self.y_scale_ + self.y_mean_
+        return y.ravel() if self._y_ndim == 1 else y
+
+    def predict(self, X):
+        """Fused predictions.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, sum(modality_dims))
+            Input data.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Mean of the unimodal heads (``fusion="mean"``) or the concat head.
+        """
+        return self._to_target_scale(self._module_outputs(X, lambda module, x: module(x)[0]))
+
+    def predict_modality(self, X, modality):
+        """Predictions of one modality's unimodal model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, sum(modality_dims))
+            Input data.
+        modality : int or str
+            Index or name of the modality.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions from that modality alone.
+        """
+        return self._to_target_scale(self._unimodal_outputs(X, modality))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

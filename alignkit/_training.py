@@ -1,0 +1,115 @@
+"""skorch pieces behind the aligned estimators: the net, its callbacks, its loader."""
+
+import contextlib
+import math
+
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
+
+from .losses import multimodal_info_nce
+
+
+class AlignmentNet(NeuralNet):
+    """skorch net whose loss is Σ_m task_m (+ fused head) + lam · InfoNCE.
+
+    The module is a :class:`~alignkit.nets.MultimodalAlignmentNet`; its
+    output is ``(fused, outputs, z, h)``. The task and contrastive parts are
+    recorded per batch (``train_task_loss``, ``train_contrastive_loss``).
+    """
+
+    def __init__(self, *args, lam=0.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lam = lam
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        fused, outputs, z, _ = y_pred
+        y_true = y_true.to(outputs.device)
+        task = sum(self.criterion_(outputs[:, m], y_true) for m in range(outputs.shape[1]))
+        if self.module_.fusion_head is not None:
+            task = task + self.criterion_(fused, y_true)
+        # lam == 0 leaves the graph without the contrastive term, so each
+        # modality's gradient is exactly its own task gradient.
+        contrastive = None
+        if self.lam > 0 and z.shape[0] > 1:
+            contrastive = multimodal_info_nce(z, self.module_.temperature)
+        if training:
+            self.history.record_batch("train_task_loss", task.item())
+            self.history.record_batch(
+                "train_contrastive_loss", contrastive.item() if contrastive is not None else 0.0
+            )
+        return task if contrastive is None else task + self.lam * contrastive
+
+
+def batch_loader(dataset, batch_size, shuffle=False):
+    """DataLoader that fetches whole batches by fancy indexing, not sample by sample."""
+    order = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
+    sampler = BatchSampler(order, batch_size=batch_size, drop_last=False)
+    return DataLoader(dataset, sampler=sampler, batch_size=None)
+
+
+class PerModalityGradientClipping(Callback):
+    """Clip each modality branch's gradient norm on its own.
+
+    Joint clipping would let one modality's large gradient shrink another's
+    step, coupling modalities that ``lam = 0`` must keep independent.
+    """
+
+    def __init__(self, max_norm):
+        self.max_norm = max_norm
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        module = net.module_
+        groups = list(module.branches)
+        if module.fusion_head is not None:
+            groups.append(module.fusion_head)
+        for group in groups:
+            torch.nn.utils.clip_grad_norm_(group.parameters(), self.max_norm)
+
+
+class DivergenceGuard(Callback):
+    """Stop training with an error as soon as a batch loss is not finite."""
+
+    def on_batch_end(self, net, training, **kwargs):
+        key = "train_loss" if training else "valid_loss"
+        loss = net.history[-1, "batches", -1, key]
+        if not math.isfinite(loss):
+            raise FloatingPointError(
+                f"Training diverged in epoch {len(net.history)}: the {key} became {loss}. "
+                f"Try a lower lr (now {net.lr}), a higher temperature (now "
+                f"{float(net.module_.temperature):.3g}) or grad_clip."
+            )
+
+
+class EpochProgressBar(Callback):
+    """A tqdm bar over epochs, showing the last training loss."""
+
+    def __init__(self, desc="training"):
+        self.desc = desc
+
+    def on_train_begin(self, net, **kwargs):
+        from tqdm.auto import tqdm
+
+        self.bar_ = tqdm(total=net.max_epochs, desc=self.desc, unit="epoch", leave=False)
+
+    def on_epoch_end(self, net, **kwargs):
+        self.bar_.set_postfix(loss=f"{net.history[-1, 'train_loss']:.4f}")
+        self.bar_.update()
+
+    def on_train_end(self, net, **kwargs):
+        self.bar_.close()
+
+
+@contextlib.contextmanager
+def torch_threads(n_threads):
+    """Run torch with ``n_threads`` intra-op threads (unchanged when None)."""
+    if n_threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

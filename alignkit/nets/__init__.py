@@ -1,0 +1,6 @@
+"""Torch modules: per-modality encoders and the multimodal alignment network."""
+
+from ._encoders import MLPEncoder, TransformerEncoder
+from ._multimodal import ModalityBranch, MultimodalAlignmentNet
+
+__all__ = ["MLPEncoder", "ModalityBranch", "MultimodalAlignmentNet", "TransformerEncoder"]

@@ -1,0 +1,110 @@
+"""The multimodal network: per-modality branches, fused head, temperature."""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["MultimodalAlignmentNet", "ModalityBranch"]
+
+
+class ModalityBranch(nn.Module):
+    """One modality's encoder, task head and projection head.
+
+    Parameters
+    ----------
+    encoder : torch.nn.Module
+        Maps the modality's flat features ``(batch, input_dim)`` to
+        ``(batch, embed_dim)``.
+    embed_dim : int
+        Width of the encoder's output.
+    n_outputs : int
+        Number of logits (classes) or regression targets.
+    projection_dim : int
+        Width of the L2-normalised projection used by the contrastive term.
+    """
+
+    def __init__(self, encoder, embed_dim, n_outputs, projection_dim):
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Linear(embed_dim, n_outputs)
+        self.projection = nn.Linear(embed_dim, projection_dim)
+
+    def layer_outputs(self, x):
+        layers = getattr(self.encoder, "layer_outputs", None)
+        return layers(x) if layers is not None else [self.encoder(x)]
+
+
+class MultimodalAlignmentNet(nn.Module):
+    """Unimodal models side by side, tied only by the contrastive loss.
+
+    ``forward(X)`` splits the flat ``X`` into the modalities' column blocks
+    and returns ``(fused, outputs, z, h)``:
+
+    - ``fused`` ``(batch, n_outputs)``: the mean of the unimodal outputs, or
+      the concat head's output on the (gradient-detached) embeddings, so the
+      fusion head never shapes the encoders;
+    - ``outputs`` ``(batch, n_modalities, n_outputs)``: each unimodal head;
+    - ``z`` ``(batch, n_modalities, projection_dim)``: L2-normalised projections;
+    - ``h`` ``(batch, n_modalities, embed_dim)``: the embeddings.
+
+    Parameters
+    ----------
+    branches : list of ModalityBranch
+        One per modality, in column order.
+    modality_dims : list of int
+        Columns of each modality in ``X``.
+    embed_dim : int
+        Width of every embedding.
+    n_outputs : int
+        Logits or regression targets per head.
+    fusion : {"mean", "concat"}
+        How ``fused`` is formed.
+    temperature : float
+        Initial contrastive temperature.
+    learn_temperature : bool
+        Whether the temperature is a trained parameter (kept >= 0.01).
+    """
+
+    def __init__(
+        self, branches, modality_dims, embed_dim, n_outputs, fusion, temperature, learn_temperature
+    ):
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+        self.modality_dims = list(modality_dims)
+        self.fusion = fusion
+        self.fusion_head = (
+            nn.Linear(embed_dim * len(branches), n_outputs) if fusion == "concat" else None
+        )
+        log_tau = torch.tensor(math.log(temperature))
+        if learn_temperature:
+            self.log_temperature = nn.Parameter(log_tau)
+        else:
+            self.register_buffer("log_temperature", log_tau)
+
+    @property
+    def temperature(self):
+        return self.log_temperature.exp().clamp(min=0.01)
+
+    def split(self, X):
+        return torch.split(X, self.modality_dims, dim=1)
+
+    def forward(self, X):
+        h = torch.stack(
+            [branch.encoder(x) for branch, x in zip(self.branches, self.split(X))], dim=1
+        )
+        outputs = torch.stack([b.head(h[:, m]) for m, b in enumerate(self.branches)], dim=1)
+        z = F.normalize(
+            torch.stack([b.projection(h[:, m]) for m, b in enumerate(self.branches)], dim=1),
+            dim=-1,
+        )
+        if self.fusion_head is None:
+            fused = outputs.mean(dim=1)
+        else:
+            fused = self.fusion_head(h.detach().flatten(1))
+        return fused, outputs, z, h
+
+    def layer_outputs(self, X):
+        """Every hidden layer of every encoder: a list (modality) of lists (layer)."""
+        return [b.layer_outputs(x) for b, x in zip(self.branches, self.split(X))]
