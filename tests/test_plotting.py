@@ -203,3 +203,28 @@ def test_alignment_matrix_from_representations_with_a_callable(rng):
         AlignmentMatrixDisplay.from_representations([base], [base[:10]], metric=shared_columns)
     with pytest.raises(TypeError, match="metric must be a str or a callable"):
         AlignmentMatrixDisplay.from_representations([base], [base], metric=3)
+
+
+def test_alignment_matrix_from_estimator_reads_every_layer_pair(rng):
+    from alignkit import AlignedMultimodalClassifier
+
+    X = rng.normal(size=(64, 6))
+    y = (X[:, 0] + X[:, 3] > 0).astype(int)
+    clf = AlignedMultimodalClassifier(hidden_dims=(5,), embed_dim=3, projection_dim=3,
+                                      max_epochs=1, random_state=0).fit(X, y)
+    layers = clf.transform_layers(X)
+
+    def width_ratio(a, b):
+        return a.shape[1] / b.shape[1]
+
+    disp = AlignmentMatrixDisplay.from_estimator(clf, X, modalities=("m1", 0),
+                                                 metric=width_ratio)
+    expected = [[a.shape[1] / b.shape[1] for b in layers[0]] for a in layers[1]]
+    np.testing.assert_allclose(disp.im_.get_array(), expected)
+    assert disp.ax_.get_ylabel() == "m1 layer" and disp.ax_.get_xlabel() == "m0 layer"
+    with pytest.raises(ValueError, match="modality 'm7' is not one of"):
+        AlignmentMatrixDisplay.from_estimator(clf, X, modalities=("m7", 0), metric=width_ratio)
+    with pytest.raises(ValueError, match="modalities must be two"):
+        AlignmentMatrixDisplay.from_estimator(clf, X, modalities=(0, 5), metric=width_ratio)
+    with pytest.raises(TypeError, match="no transform_layers"):
+        AlignmentMatrixDisplay.from_estimator(object(), X)

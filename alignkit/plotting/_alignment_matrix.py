@@ -134,6 +134,61 @@ class AlignmentMatrixDisplay:
         return self
 
     @classmethod
+    def from_estimator(cls, estimator, X, *, modalities=(0, 1), metric="unbiased_cka",
+                       ax=None, **plot_kw):
+        """Plot the alignment between every layer pair of two modalities' encoders.
+
+        Parameters
+        ----------
+        estimator : fitted estimator with ``transform_layers``
+            E.g. an :class:`~alignkit.AlignedMultimodalClassifier`;
+            ``transform_layers(X)[m][l]`` is layer ``l`` of modality ``m``.
+        X : array-like of shape (n_samples, n_features)
+            The samples to embed.
+        modalities : pair of int or str, default=(0, 1)
+            The modalities on the rows and on the columns (index or name).
+        metric : str or callable, default="unbiased_cka"
+            See :meth:`from_representations`.
+        ax : matplotlib Axes, default=None
+            Where to draw.
+        **plot_kw : dict
+            Further keyword arguments of :meth:`plot`.
+
+        Returns
+        -------
+        display : AlignmentMatrixDisplay
+            The plotted display.
+        """
+        if not hasattr(estimator, "transform_layers"):
+            raise TypeError(
+                f"{type(estimator).__name__} has no transform_layers method; use "
+                "from_representations with the layers' outputs instead."
+            )
+        names = list(getattr(estimator, "modality_names_", []))
+        index = []
+        for modality in modalities:
+            if isinstance(modality, str):
+                if modality not in names:
+                    raise ValueError(f"modality {modality!r} is not one of {names}.")
+                modality = names.index(modality)
+            index.append(int(modality))
+        layers = estimator.transform_layers(X)
+        if len(index) != 2 or not all(0 <= m < len(layers) for m in index):
+            raise ValueError(
+                f"modalities must be two of the estimator's {len(layers)} modalities; "
+                f"got {modalities!r}."
+            )
+        rows, cols = (layers[m] for m in index)
+        row_name, col_name = (
+            f"{names[m] if names else f'modality {m}'} layer" for m in index
+        )
+        return cls.from_representations(
+            rows, cols, metric=metric, row_labels=[str(k) for k in range(len(rows))],
+            col_labels=[str(k) for k in range(len(cols))], row_name=row_name,
+            col_name=col_name, ax=ax, **plot_kw,
+        )
+
+    @classmethod
     def from_representations(cls, rows, cols, *, metric="unbiased_cka", row_labels=None,
                              col_labels=None, row_name=None, col_name=None, ax=None,
                              **plot_kw):
