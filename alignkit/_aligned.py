@@ -564,7 +564,8 @@ class AlignedMultimodalClassifier(ClassifierMixin, _AlignedMultimodalBase):
         y_pred : ndarray of shape (n_samples,)
             Predicted labels.
         """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        indices = self.predict_proba(X).argmax(axis=1)
+        return self.classes_[indices]
 
     def predict_proba_modality(self, X, modality):
         """Class probabilities of one modality's unimodal model.
@@ -601,7 +602,8 @@ class AlignedMultimodalClassifier(ClassifierMixin, _AlignedMultimodalBase):
         y_pred : ndarray of shape (n_samples,)
             Labels predicted from that modality alone.
         """
-        return self.classes_[self._unimodal_outputs(X, modality).argmax(axis=1)]
+        indices = self._unimodal_outputs(X, modality).argmax(axis=1)
+        return self.classes_[indices]
 
 
 class AlignedMultimodalRegressor(RegressorMixin, _AlignedMultimodalBase):
