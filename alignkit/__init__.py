@@ -7,5 +7,6 @@ features side by side (see :mod:`alignkit.utils`).
 __version__ = "0.1.0.dev0"
 
 from ._aligned import AlignedMultimodalClassifier, AlignedMultimodalRegressor
+from .metrics import CKAScorer
 
-__all__ = ["AlignedMultimodalClassifier", "AlignedMultimodalRegressor"]
+__all__ = ["AlignedMultimodalClassifier", "AlignedMultimodalRegressor", "CKAScorer"]

@@ -1,0 +1,228 @@
+"""Input validation and the few operations where numpy and torch differ.
+
+Every metric is written once against the operations numpy arrays and torch
+tensors share (``@``, ``.T``, ``.sum(axis)``, ``.cumsum(axis)``, comparisons,
+boolean indexing); the handful that differ live in :class:`_NumpyOps` and
+:class:`_TorchOps`. A torch tensor stays a tensor on its own device.
+"""
+
+from numbers import Real
+
+import numpy as np
+import torch
+from sklearn.utils import check_array
+
+
+class _NumpyOps:
+    @staticmethod
+    def arange(n, like):
+        return np.arange(n)
+
+    @staticmethod
+    def zeros(n, like):
+        return np.zeros(n, dtype=np.float64)
+
+    @staticmethod
+    def exp(x):
+        return np.exp(x)
+
+    @staticmethod
+    def kth_smallest(values, k):
+        """The ``k``-th smallest (0-based) of a 1-D array, in linear time."""
+        return np.partition(values, k)[k]
+
+    @staticmethod
+    def kth_largest_per_row(S, k):
+        """The ``k``-th largest value (1-based) of every row of ``S``."""
+        column = S.shape[1] - k
+        return np.partition(S, column, axis=1)[:, column]
+
+    @staticmethod
+    def nonzero(mask):
+        return np.nonzero(mask)
+
+    @staticmethod
+    def concatenate(arrays):
+        return np.concatenate(arrays)
+
+    @staticmethod
+    def sort(x):
+        order = np.argsort(x, kind="stable")
+        return x[order], order
+
+    @staticmethod
+    def searchsorted(sorted_values, values):
+        return np.searchsorted(sorted_values, values)
+
+    @staticmethod
+    def bincount(index, weights, n):
+        return np.bincount(index, weights=weights, minlength=n).astype(np.float64)
+
+    @staticmethod
+    def svd(X):
+        return np.linalg.svd(X, full_matrices=False)
+
+    @staticmethod
+    def svdvals(X):
+        return np.linalg.svd(X, compute_uv=False)
+
+
+class _TorchOps:
+    @staticmethod
+    def arange(n, like):
+        return torch.arange(n, device=like.device)
+
+    @staticmethod
+    def zeros(n, like):
+        return torch.zeros(n, dtype=torch.float64, device=like.device)
+
+    @staticmethod
+    def exp(x):
+        return torch.exp(x)
+
+    @staticmethod
+    def kth_smallest(values, k):
+        return torch.kthvalue(values, k + 1).values
+
+    @staticmethod
+    def kth_largest_per_row(S, k):
+        return torch.kthvalue(S, S.shape[1] - k + 1, dim=1).values
+
+    @staticmethod
+    def nonzero(mask):
+        return torch.nonzero(mask, as_tuple=True)
+
+    @staticmethod
+    def concatenate(arrays):
+        return torch.cat(arrays)
+
+    @staticmethod
+    def sort(x):
+        return torch.sort(x, stable=True)
+
+    @staticmethod
+    def searchsorted(sorted_values, values):
+        return torch.searchsorted(sorted_values, values)
+
+    @staticmethod
+    def bincount(index, weights, n):
+        return torch.bincount(index, weights=weights, minlength=n).to(torch.float64)
+
+    @staticmethod
+    def svd(X):
+        return torch.linalg.svd(X, full_matrices=False)
+
+    @staticmethod
+    def svdvals(X):
+        return torch.linalg.svdvals(X)
+
+
+def ops_for(X):
+    """The operation table for ``X``'s array library."""
+    return _TorchOps if isinstance(X, torch.Tensor) else _NumpyOps
+
+
+def _tensor_as_float64(X, name):
+    if X.is_complex():
+        raise TypeError(f"{name} must hold real numbers; got a complex tensor.")
+    if X.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D (n_samples, n_features) tensor; got shape "
+            f"{tuple(X.shape)}. Use {name}.reshape(-1, 1) for a single feature."
+        )
+    if X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(
+            f"{name} must have at least 1 sample and 1 feature; got shape "
+            f"{tuple(X.shape)}."
+        )
+    X = X.detach().to(torch.float64)
+    if not bool(torch.isfinite(X).all()):
+        raise ValueError(f"{name} contains NaN or infinity; remove or impute them first.")
+    return X
+
+
+def check_pair(A, B, *, min_samples=1, metric="this metric"):
+    """Validate two representations of the same samples as float64 2-D arrays.
+
+    Both come back as numpy arrays, or as torch tensors on the device of the
+    tensor(s) given when either is one.
+    """
+    tensors = [X for X in (A, B) if isinstance(X, torch.Tensor)]
+    if tensors:
+        device = tensors[0].device
+        if any(X.device != device for X in tensors):
+            raise ValueError(
+                f"A and B must be on the same device; got {A.device} and {B.device}."
+            )
+        A, B = (
+            _tensor_as_float64(
+                X if isinstance(X, torch.Tensor) else torch.as_tensor(np.asarray(X)),
+                name,
+            ).to(device)
+            for X, name in ((A, "A"), (B, "B"))
+        )
+    else:
+        A, B = (
+            check_array(X, dtype=np.float64, input_name=name)
+            for X, name in ((A, "A"), (B, "B"))
+        )
+    if A.shape[0] != B.shape[0]:
+        raise ValueError(
+            "A and B must hold the same samples (rows); got A with n_samples = "
+            f"{A.shape[0]} and B with n_samples = {B.shape[0]}."
+        )
+    if A.shape[0] < min_samples:
+        raise ValueError(
+            f"{metric} needs at least {min_samples} samples; got n_samples = "
+            f"{A.shape[0]}."
+        )
+    return A, B
+
+
+def check_neighbours(k, n_samples, *, min_k=1):
+    """Validate a neighbour count against the number of samples."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"k must be an int; got {k!r}.")
+    if not min_k <= k < n_samples:
+        raise ValueError(
+            f"k must satisfy {min_k} <= k < n_samples (self is excluded from the "
+            f"neighbours); got k = {k} with n_samples = {n_samples}."
+        )
+    return int(k)
+
+
+def row_chunk(n_samples, chunk_size, *, elements=2**22):
+    """Rows per block so that a block of an n x n matrix holds ~``elements`` values."""
+    if chunk_size is None:
+        return max(1, min(n_samples, elements // max(n_samples, 1)))
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive int or None; got {chunk_size!r}.")
+    return int(chunk_size)
+
+
+def preprocess(X, clip_quantile=None, normalize=False):
+    """The emergence paper's feature preparation: clip outliers, then L2-normalise rows.
+
+    ``clip_quantile=q`` clamps every entry to ``[-t, t]`` with ``t`` the
+    entry of rank ``floor(q * X.size)`` (0-based, capped at the last) among
+    the sorted absolute values of ``X``, as Tjandrasuwita et al. (2025) do.
+    ``normalize=True`` divides each row by its L2 norm; all-zero rows stay zero.
+    """
+    if clip_quantile is not None:
+        if isinstance(clip_quantile, bool) or not isinstance(clip_quantile, Real) or not 0 < clip_quantile <= 1:
+            raise ValueError(
+                f"clip_quantile must be None or a float in (0, 1]; got {clip_quantile!r}."
+            )
+        size = X.shape[0] * X.shape[1]
+        rank = min(int(clip_quantile * size), size - 1)
+        threshold = float(ops_for(X).kth_smallest(abs(X).reshape(-1), rank))
+        X = X.clip(-threshold, threshold)
+    if normalize:
+        X = row_normalize(X)
+    return X
+
+
+def row_normalize(X):
+    norms = ((X * X).sum(1)) ** 0.5
+    norms[norms == 0] = 1.0
+    return X / norms[:, None]

@@ -1,0 +1,171 @@
+"""CKAScorer: alignment between the modalities of X as a scikit-learn estimator."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..utils import fit_modality_layout, split_modalities
+from ._alignment import (
+    METRICS,
+    accepted_options,
+    alignment_matrix,
+    mean_pairwise_alignment,
+    resolve_metric,
+)
+
+
+class CKAScorer(BaseEstimator):
+    """Alignment between the modalities' representations held side by side in ``X``.
+
+    ``X`` holds every modality's features side by side (see
+    :mod:`alignkit.utils`); ``fit`` measures how aligned the modality blocks
+    are, ``score`` does the same on new samples. It works on raw features
+    or on learned embeddings (e.g. ``AlignedMultimodalClassifier.transform``),
+    and as the last step of a :class:`~sklearn.pipeline.Pipeline`.
+
+    Parameters
+    ----------
+    metric : {"unbiased_cka", "linear_cka", "rbf_cka", "mutual_knn", "cknna", \
+            "svcca"} or callable, default="unbiased_cka"
+        The alignment metric (see :mod:`alignkit.metrics`), or a callable
+        ``(A, B) -> float``.
+    modality_dims : list of int, default=None
+        Columns per modality, in order. ``None``: the ``name__`` prefixes of
+        a DataFrame's columns, otherwise two halves.
+    k : int, default=10
+        Neighbours for ``"mutual_knn"`` and ``"cknna"``.
+    n_components : int, default=10
+        Singular directions kept by ``"svcca"``.
+    sigma : float, default=None
+        RBF width for ``"rbf_cka"``; ``None`` uses the median heuristic.
+    clip_quantile : float in (0, 1], default=None
+        Clamp each block's entries to this quantile of absolute values first.
+    normalize : bool, default=False
+        L2-normalise the rows of each block first (``"mutual_knn"`` always
+        compares rows by cosine).
+
+    Attributes
+    ----------
+    score_ : float
+        Alignment on the training data: the metric between the two
+        modalities, or its mean over all pairs ``i < j`` when there are more.
+    scores_ : ndarray of shape (n_modalities, n_modalities)
+        The metric between every pair of modalities on the training data
+        (the diagonal compares each modality with itself).
+    modality_dims_ : list of int
+        Columns per modality.
+    modality_names_ : list of str
+        Name of each modality.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` has string column
+        names.
+
+    See Also
+    --------
+    alignkit.metrics.make_alignment_scorer : The same measure for a fitted
+        model's embeddings, as a ``GridSearchCV`` scorer.
+
+    Notes
+    -----
+    Whether data is too small depends on the metric: the unbiased HSIC
+    needs at least 4 samples, the k-NN metrics more than ``k``, SVCCA more
+    than ``n_components``; otherwise ``fit`` and ``score`` raise a
+    ``ValueError`` saying so. A constant modality scores 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from alignkit import CKAScorer
+    >>> rng = np.random.default_rng(0)
+    >>> shared = rng.normal(size=(300, 4))
+    >>> X = np.hstack([shared, shared @ rng.normal(size=(4, 6))])
+    >>> round(CKAScorer(modality_dims=[4, 6]).fit(X).score_, 2)
+    0.77
+    >>> pipe = make_pipeline(StandardScaler(),
+    ...                      CKAScorer(metric="mutual_knn", modality_dims=[4, 6]))
+    >>> round(pipe.fit(X).score(X), 2)
+    0.58
+    """
+
+    _parameter_constraints = {
+        "metric": [StrOptions(set(METRICS)), callable],
+        "modality_dims": ["array-like", None],
+        "k": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "sigma": [Interval(Real, 0, None, closed="neither"), None],
+        "clip_quantile": [Interval(Real, 0, 1, closed="right"), None],
+        "normalize": ["boolean"],
+    }
+
+    def __init__(self, metric="unbiased_cka", *, modality_dims=None, k=10, n_components=10,
+                 sigma=None, clip_quantile=None, normalize=False):
+        self.metric = metric
+        self.modality_dims = modality_dims
+        self.k = k
+        self.n_components = n_components
+        self.sigma = sigma
+        self.clip_quantile = clip_quantile
+        self.normalize = normalize
+
+    def _metric_and_options(self):
+        func = resolve_metric(self.metric)
+        options = dict(k=self.k, n_components=self.n_components, sigma=self.sigma,
+                       clip_quantile=self.clip_quantile, normalize=self.normalize)
+        return func, accepted_options(func, options)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Measure the alignment between the modality blocks of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, sum(modality_dims))
+            Every modality's features side by side.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : CKAScorer
+            Fitted, with ``score_`` and ``scores_``.
+        """
+        X = validate_data(self, X, reset=True, dtype=np.float64)
+        fit_modality_layout(self)
+        func, options = self._metric_and_options()
+        blocks = split_modalities(X, self.modality_dims_)
+        self.scores_ = alignment_matrix(blocks, metric=func, **options)
+        self.score_ = float(self.scores_[np.triu_indices(len(blocks), 1)].mean())
+        return self
+
+    def score(self, X, y=None):
+        """Alignment between the modality blocks of new samples.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in_)
+            Every modality's features side by side, in the fitted layout.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            The metric between the two modalities (mean over pairs when
+            there are more than two).
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        func, options = self._metric_and_options()
+        return mean_pairwise_alignment(split_modalities(X, self.modality_dims_), func, options)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        return tags

@@ -1,0 +1,167 @@
+"""Scorers ``(estimator, X, y) -> float`` for ``GridSearchCV(scoring=...)``."""
+
+from sklearn.base import is_classifier
+from sklearn.metrics import accuracy_score, r2_score
+
+from ..utils import split_modalities
+from ._alignment import accepted_options, check_pair_index, mean_pairwise_alignment, resolve_metric
+
+
+class _AlignmentScorer:
+    """Alignment between the modality blocks of ``estimator.transform(X)``."""
+
+    def __init__(self, metric, pair, metric_kwargs):
+        self.metric = metric
+        self.pair = pair
+        self.metric_kwargs = metric_kwargs
+
+    def __call__(self, estimator, X, y=None):
+        embedding = estimator.transform(X)
+        n_modalities = len(estimator.modality_names_)
+        width, remainder = divmod(embedding.shape[1], n_modalities)
+        if remainder:
+            raise ValueError(
+                f"transform(X) has {embedding.shape[1]} columns, which do not split "
+                f"into {n_modalities} equal modality blocks."
+            )
+        blocks = split_modalities(embedding, [width] * n_modalities)
+        return mean_pairwise_alignment(
+            blocks, resolve_metric(self.metric), self.metric_kwargs, self.pair
+        )
+
+    def __repr__(self):
+        options = "".join(f", {k}={v!r}" for k, v in self.metric_kwargs.items())
+        return f"make_alignment_scorer({self.metric!r}, pair={self.pair!r}{options})"
+
+
+def make_alignment_scorer(metric="unbiased_cka", *, pair=None, **metric_kwargs):
+    """Make a scorer of the alignment between a fitted model's modality embeddings.
+
+    The scorer calls ``estimator.transform(X)``, splits its columns into
+    ``len(estimator.modality_names_)`` equal blocks (one embedding per
+    modality, as :class:`~alignkit.AlignedMultimodalClassifier` returns
+    them) and measures their alignment, so ``GridSearchCV`` reports
+    alignment next to accuracy for every candidate (e.g. every ``lam``).
+
+    Parameters
+    ----------
+    metric : str or callable, default="unbiased_cka"
+        One of ``"linear_cka"``, ``"unbiased_cka"``, ``"rbf_cka"``,
+        ``"mutual_knn"``, ``"cknna"``, ``"svcca"``, or a callable
+        ``(A, B) -> float``.
+    pair : tuple of int, default=None
+        The two modalities to compare. ``None`` averages the metric over
+        every pair ``i < j`` (just the one pair for two modalities).
+    **metric_kwargs : dict
+        Passed to the metric (``k``, ``n_components``, ``clip_quantile``, ...).
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y=None) -> float``; higher means more aligned.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit.metrics import make_alignment_scorer
+    >>> class Embedder:  # any fitted model following the transform contract
+    ...     modality_names_ = ["img", "txt"]
+    ...     def transform(self, X):
+    ...         return np.hstack([X, 2 * X])
+    >>> scorer = make_alignment_scorer("linear_cka")
+    >>> X = np.random.default_rng(0).normal(size=(50, 3))
+    >>> round(scorer(Embedder(), X), 6)
+    1.0
+    """
+    func = resolve_metric(metric)
+    if pair is not None:
+        pair = check_pair_index(pair)
+    unknown = set(metric_kwargs) - set(accepted_options(func, metric_kwargs))
+    if unknown:
+        raise TypeError(f"metric {metric!r} does not take the option(s) {sorted(unknown)}.")
+    return _AlignmentScorer(metric, pair, metric_kwargs)
+
+
+class _ModalityScorer:
+    """A score of one modality's unimodal model inside a multimodal estimator."""
+
+    def __init__(self, modality, score_func, response_method, sign, kwargs):
+        self.modality = modality
+        self.score_func = score_func
+        self.response_method = response_method
+        self.sign = sign
+        self.kwargs = kwargs
+
+    def __call__(self, estimator, X, y):
+        if self.response_method == "predict_proba":
+            response = estimator.predict_proba_modality(X, self.modality)
+            if response.ndim == 2 and response.shape[1] == 2:
+                response = response[:, 1]  # binary metrics take P(positive class)
+        else:
+            response = estimator.predict_modality(X, self.modality)
+        score_func = self.score_func
+        if score_func is None:
+            score_func = accuracy_score if is_classifier(estimator) else r2_score
+        return self.sign * float(score_func(y, response, **self.kwargs))
+
+    def __repr__(self):
+        name = getattr(self.score_func, "__name__", "default")
+        return f"modality_scorer({self.modality}, {name}, response_method={self.response_method!r})"
+
+
+def modality_scorer(modality, score_func=None, *, response_method="predict",
+                    greater_is_better=True, **kwargs):
+    """Make a scorer of one modality's unimodal model.
+
+    Multimodal estimators such as
+    :class:`~alignkit.AlignedMultimodalClassifier` keep a task head per
+    modality; this scorer evaluates head ``modality`` alone through
+    ``estimator.predict_modality(X, modality)`` (or
+    ``predict_proba_modality``), so a grid search over ``lam`` shows how
+    alignment changes each modality's own performance.
+
+    Parameters
+    ----------
+    modality : int
+        Index of the modality, in the estimator's modality order.
+    score_func : callable, default=None
+        ``score_func(y_true, y_pred, **kwargs) -> float``. ``None`` uses
+        accuracy for classifiers and R^2 for regressors.
+    response_method : {"predict", "predict_proba"}, default="predict"
+        What ``score_func`` receives: predictions, or class probabilities
+        (for two classes, the positive class's column).
+    greater_is_better : bool, default=True
+        ``False`` negates the score (for losses), as in
+        :func:`sklearn.metrics.make_scorer`.
+    **kwargs : dict
+        Passed to ``score_func``.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y) -> float``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.base import BaseEstimator, ClassifierMixin
+    >>> from alignkit.metrics import modality_scorer
+    >>> class TwoHeads(ClassifierMixin, BaseEstimator):  # follows the contract
+    ...     def predict_modality(self, X, m):
+    ...         return (X[:, m] > 0).astype(int)
+    >>> X = np.array([[1.0, -1.0], [-1.0, -1.0], [2.0, 3.0]])
+    >>> y = np.array([1, 0, 1])
+    >>> modality_scorer(0)(TwoHeads(), X, y), round(modality_scorer(1)(TwoHeads(), X, y), 3)
+    (1.0, 0.667)
+    """
+    if isinstance(modality, bool) or not isinstance(modality, int) or modality < 0:
+        raise ValueError(f"modality must be a non-negative int; got {modality!r}.")
+    if response_method not in ("predict", "predict_proba"):
+        raise ValueError(
+            "response_method must be 'predict' or 'predict_proba'; got "
+            f"{response_method!r}."
+        )
+    if score_func is not None and not callable(score_func):
+        raise TypeError(f"score_func must be a callable (y_true, y_pred) -> float; got {score_func!r}.")
+    return _ModalityScorer(modality, score_func, response_method,
+                           1.0 if greater_is_better else -1.0, kwargs)

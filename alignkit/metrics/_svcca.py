@@ -1,0 +1,78 @@
+"""Singular vector canonical correlation analysis (Raghu et al. 2017)."""
+
+from numbers import Integral
+
+from ._array import check_pair, ops_for, preprocess
+
+
+def _top_directions(X, n_components, ops):
+    """Orthonormal basis of the top singular directions of column-centred ``X``.
+
+    Directions with a zero singular value (rank deficiency, e.g. constant
+    features) are dropped: they carry no signal to correlate.
+    """
+    X = X - X.mean(0)
+    U, s, _ = ops.svd(X)
+    U, s = U[:, :n_components], s[:n_components]
+    tolerance = float(s[0]) * max(X.shape) * 2.220446049250313e-16 if s.shape[0] else 0.0
+    return U[:, s > tolerance]
+
+
+def svcca(A, B, n_components=10, *, clip_quantile=None, normalize=False):
+    """SVCCA similarity: mean canonical correlation of the top singular directions.
+
+    Each representation is column-centred and reduced to its
+    ``n_components`` leading left singular vectors (the SVD step); the
+    canonical correlations between the two reduced representations are the
+    singular values of ``U_A^T U_B``, and the score is their sum divided by
+    ``n_components``. Deterministic (exact SVD, no sampling).
+
+    Parameters
+    ----------
+    A : array-like or torch.Tensor of shape (n_samples, n_features_a)
+        First representation of the samples.
+    B : array-like or torch.Tensor of shape (n_samples, n_features_b)
+        Second representation of the same samples.
+    n_components : int, default=10
+        Singular directions kept per representation;
+        ``1 <= n_components <= min(n_samples - 1, n_features_a, n_features_b)``.
+    clip_quantile : float in (0, 1], default=None
+        Clamp entries to this quantile of absolute values first.
+    normalize : bool, default=False
+        L2-normalise every row (after clipping).
+
+    Returns
+    -------
+    score : float
+        In [0, 1]. Directions with zero variance (fewer than
+        ``n_components`` non-constant directions) count as correlation 0,
+        so a constant representation scores 0.
+
+    Raises
+    ------
+    ValueError
+        When ``n_components`` is out of range or the inputs are invalid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit.metrics import svcca
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.normal(size=(200, 6))
+    >>> round(svcca(A, A @ rng.normal(size=(6, 6)), n_components=6), 6)
+    1.0
+    """
+    A, B = check_pair(A, B, min_samples=2, metric="svcca")
+    limit = min(A.shape[0] - 1, A.shape[1], B.shape[1])
+    if isinstance(n_components, bool) or not isinstance(n_components, Integral) or not 1 <= n_components <= limit:
+        raise ValueError(
+            "n_components must be an int with 1 <= n_components <= "
+            f"min(n_samples - 1, n_features_a, n_features_b) = {limit}; got {n_components!r}."
+        )
+    A, B = (preprocess(X, clip_quantile, normalize) for X in (A, B))
+    ops = ops_for(A)
+    U_a, U_b = (_top_directions(X, n_components, ops) for X in (A, B))
+    if U_a.shape[1] == 0 or U_b.shape[1] == 0:
+        return 0.0
+    correlations = ops.svdvals(U_a.T @ U_b).clip(0.0, 1.0)
+    return float(correlations.sum()) / n_components
