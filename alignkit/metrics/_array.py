@@ -226,3 +226,20 @@ def row_normalize(X):
     norms = ((X * X).sum(1)) ** 0.5
     norms[norms == 0] = 1.0
     return X / norms[:, None]
+
+
+def center_columns(X):
+    """Subtract column means; exactly constant columns become exact zeros.
+
+    A constant column's mean is not always exactly representable, and its
+    rounding residue would otherwise pose as (tiny) signal.
+    """
+    constant = (X == X[0]).all(0)
+    X = X - X.mean(0)
+    X[:, constant] = 0.0
+    return X
+
+
+def rows_all_equal(X):
+    """Whether every row of ``X`` is the same (a representation without structure)."""
+    return bool((X == X[0]).all())

@@ -8,7 +8,7 @@ without ever holding ``K`` or ``L``.
 
 from numbers import Real
 
-from ._array import check_pair, ops_for, preprocess, row_chunk
+from ._array import center_columns, check_pair, ops_for, preprocess, row_chunk, rows_all_equal
 
 
 def hsic(trace_kl, k_sums, l_sums, k_diag, l_diag, n_samples, unbiased):
@@ -49,21 +49,11 @@ def cka_ratio(hsic_ab, hsic_aa, hsic_bb):
     return min(hsic_ab / (hsic_aa * hsic_bb) ** 0.5, 1.0)
 
 
-def _center(X):
-    """Subtract column means; exactly constant columns become exact zeros.
-
-    HSIC with a linear kernel does not depend on column means, and centring
-    first keeps the feature-space sums free of cancellation.
-    """
-    constant = (X == X[0]).all(0)
-    X = X - X.mean(0)
-    X[:, constant] = 0.0
-    return X
-
-
 def _linear_cka(A, B, unbiased):
     n = A.shape[0]
-    A, B = _center(A), _center(B)
+    # HSIC with a linear kernel does not depend on column means; centring
+    # first keeps the feature-space sums free of cancellation.
+    A, B = center_columns(A), center_columns(B)
     # K = A A^T: K 1 = A (A^T 1), diag K = squared row norms, tr(KL) = ||A^T B||_F^2.
     summaries = [(X @ X.sum(0), (X * X).sum(1)) for X in (A, B)]
 
@@ -266,6 +256,8 @@ def rbf_cka(A, B, *, sigma=None, sigma_factor=1.0, unbiased=False, chunk_size=No
         if value is not None and (isinstance(value, bool) or not isinstance(value, Real) or not value > 0):
             raise ValueError(f"{name} must be a positive float; got {value!r}.")
     A, B = preprocess(A, clip_quantile, normalize), preprocess(B, clip_quantile, normalize)
+    if rows_all_equal(A) or rows_all_equal(B):  # a constant kernel: HSIC is exactly 0
+        return 0.0
     ops = ops_for(A)
     n = A.shape[0]
     gammas = [

@@ -5,7 +5,15 @@ rather than O(n^2). Ties are broken towards the lower sample index, the same
 way on numpy and torch, so results never depend on a sort's internals.
 """
 
-from ._array import check_neighbours, check_pair, ops_for, preprocess, row_chunk, row_normalize
+from ._array import (
+    check_neighbours,
+    check_pair,
+    ops_for,
+    preprocess,
+    row_chunk,
+    row_normalize,
+    rows_all_equal,
+)
 from ._cka import cka_ratio, hsic
 
 
@@ -74,6 +82,8 @@ def mutual_knn(A, B, k=10, *, chunk_size=None, clip_quantile=None):
     -------
     score : float
         In [0, 1]; 1 when both representations have the same neighbours.
+        0 when either representation has all rows equal (up to scale), as
+        then no row is nearer than another.
 
     Raises
     ------
@@ -93,6 +103,8 @@ def mutual_knn(A, B, k=10, *, chunk_size=None, clip_quantile=None):
     A, B = check_pair(A, B, min_samples=2, metric="mutual_knn")
     k = check_neighbours(k, A.shape[0])
     A, B = (row_normalize(preprocess(X, clip_quantile)) for X in (A, B))
+    if rows_all_equal(A) or rows_all_equal(B):  # no row nearer than another
+        return 0.0
     shared = sum(
         float((mask_a & mask_b).sum())
         for *_, mask_a, mask_b in _neighbour_blocks(A, B, k, chunk_size)
@@ -160,7 +172,7 @@ def cknna(A, B, k=10, *, chunk_size=None, clip_quantile=None, normalize=False):
     -------
     score : float
         In [0, 1]; every HSIC term is clipped at 0, and the score is 0 when
-        a denominator is 0.
+        a denominator is 0 or either representation has all rows equal.
 
     Raises
     ------
@@ -180,6 +192,8 @@ def cknna(A, B, k=10, *, chunk_size=None, clip_quantile=None, normalize=False):
     A, B = check_pair(A, B, min_samples=4, metric="cknna (unbiased HSIC)")
     k = check_neighbours(k, A.shape[0], min_k=2)
     A, B = (preprocess(X, clip_quantile, normalize) for X in (A, B))
+    if rows_all_equal(A) or rows_all_equal(B):  # no row nearer than another
+        return 0.0
     ops = ops_for(A)
     entries = {"ab": [], "aa": [], "bb": []}
     for start, _, S_a, S_b, mask_a, mask_b in _neighbour_blocks(A, B, k, chunk_size):

@@ -2,7 +2,7 @@
 
 from numbers import Integral
 
-from ._array import check_pair, ops_for, preprocess
+from ._array import center_columns, check_pair, ops_for, preprocess
 
 
 def _top_directions(X, n_components, ops):
@@ -11,7 +11,7 @@ def _top_directions(X, n_components, ops):
     Directions with a zero singular value (rank deficiency, e.g. constant
     features) are dropped: they carry no signal to correlate.
     """
-    X = X - X.mean(0)
+    X = center_columns(X)
     U, s, _ = ops.svd(X)
     U, s = U[:, :n_components], s[:n_components]
     tolerance = float(s[0]) * max(X.shape) * 2.220446049250313e-16 if s.shape[0] else 0.0
@@ -34,8 +34,9 @@ def svcca(A, B, n_components=10, *, clip_quantile=None, normalize=False):
     B : array-like or torch.Tensor of shape (n_samples, n_features_b)
         Second representation of the same samples.
     n_components : int, default=10
-        Singular directions kept per representation;
-        ``1 <= n_components <= min(n_samples - 1, n_features_a, n_features_b)``.
+        Singular directions kept per representation, at most
+        ``min(n_samples - 1, n_features_a, n_features_b)`` (a centred matrix
+        has no more); a larger value uses that bound.
     clip_quantile : float in (0, 1], default=None
         Clamp entries to this quantile of absolute values first.
     normalize : bool, default=False
@@ -51,7 +52,7 @@ def svcca(A, B, n_components=10, *, clip_quantile=None, normalize=False):
     Raises
     ------
     ValueError
-        When ``n_components`` is out of range or the inputs are invalid.
+        When ``n_components`` is not a positive int or the inputs are invalid.
 
     Examples
     --------
@@ -63,12 +64,9 @@ def svcca(A, B, n_components=10, *, clip_quantile=None, normalize=False):
     1.0
     """
     A, B = check_pair(A, B, min_samples=2, metric="svcca")
-    limit = min(A.shape[0] - 1, A.shape[1], B.shape[1])
-    if isinstance(n_components, bool) or not isinstance(n_components, Integral) or not 1 <= n_components <= limit:
-        raise ValueError(
-            "n_components must be an int with 1 <= n_components <= "
-            f"min(n_samples - 1, n_features_a, n_features_b) = {limit}; got {n_components!r}."
-        )
+    if isinstance(n_components, bool) or not isinstance(n_components, Integral) or n_components < 1:
+        raise ValueError(f"n_components must be a positive int; got {n_components!r}.")
+    n_components = min(n_components, A.shape[0] - 1, A.shape[1], B.shape[1])
     A, B = (preprocess(X, clip_quantile, normalize) for X in (A, B))
     ops = ops_for(A)
     U_a, U_b = (_top_directions(X, n_components, ops) for X in (A, B))
