@@ -199,10 +199,24 @@ def test_alignment_matrix_from_representations_with_a_callable(rng):
     np.testing.assert_allclose(disp.im_.get_array(), [[0, 1, 1], [0, 0, 0]])
     assert disp.max_index_ == (0, 1)
     assert [t.get_text() for t in disp.ax_.get_xticklabels()] == ["layer 0", "layer 1", "layer 2"]
-    with pytest.raises(ValueError, match="same samples"):
-        AlignmentMatrixDisplay.from_representations([base], [base[:10]], metric=shared_columns)
-    with pytest.raises(TypeError, match="metric must be a str or a callable"):
-        AlignmentMatrixDisplay.from_representations([base], [base], metric=3)
+    assert disp.figure_.axes[-1].get_ylabel() == "shared_columns"
+
+
+def test_alignment_matrix_with_alignkit_metrics(rng):
+    from alignkit.metrics import mutual_knn, unbiased_cka
+
+    a = rng.normal(size=(80, 6))
+    b = a @ rng.normal(size=(6, 4)) + 0.5 * rng.normal(size=(80, 4))
+    noise = rng.normal(size=(80, 5))
+    disp = AlignmentMatrixDisplay.from_representations([a, noise], [b, a])
+    expected = [[unbiased_cka(x, y) for y in (b, a)] for x in (a, noise)]
+    np.testing.assert_allclose(disp.im_.get_array(), expected)
+    assert disp.max_index_ == (0, 1) and disp.im_.get_array()[0, 1] == pytest.approx(1.0)
+    knn = AlignmentMatrixDisplay.from_representations(
+        [a], [b], metric="mutual_knn", metric_kwargs={"k": 5})
+    assert knn.im_.get_array()[0, 0] == pytest.approx(mutual_knn(a, b, k=5))
+    with pytest.raises(ValueError, match="metric must be one of"):
+        AlignmentMatrixDisplay.from_representations([a], [b], metric="cosine")
 
 
 def test_alignment_matrix_from_estimator_reads_every_layer_pair(rng):

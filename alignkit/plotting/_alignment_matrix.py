@@ -1,9 +1,8 @@
 """Heatmap of an alignment metric over pairs of layers (or of modalities)."""
 
-import importlib
-
 import numpy as np
 
+from ..metrics import alignment_matrix
 from ._base import _pyplot
 
 
@@ -135,7 +134,7 @@ class AlignmentMatrixDisplay:
 
     @classmethod
     def from_estimator(cls, estimator, X, *, modalities=(0, 1), metric="unbiased_cka",
-                       ax=None, **plot_kw):
+                       metric_kwargs=None, ax=None, **plot_kw):
         """Plot the alignment between every layer pair of two modalities' encoders.
 
         Parameters
@@ -149,6 +148,8 @@ class AlignmentMatrixDisplay:
             The modalities on the rows and on the columns (index or name).
         metric : str or callable, default="unbiased_cka"
             See :meth:`from_representations`.
+        metric_kwargs : dict, default=None
+            Options of the metric.
         ax : matplotlib Axes, default=None
             Where to draw.
         **plot_kw : dict
@@ -183,15 +184,15 @@ class AlignmentMatrixDisplay:
             f"{names[m] if names else f'modality {m}'} layer" for m in index
         )
         return cls.from_representations(
-            rows, cols, metric=metric, row_labels=[str(k) for k in range(len(rows))],
+            rows, cols, metric=metric, metric_kwargs=metric_kwargs, row_labels=[str(k) for k in range(len(rows))],
             col_labels=[str(k) for k in range(len(cols))], row_name=row_name,
             col_name=col_name, ax=ax, **plot_kw,
         )
 
     @classmethod
-    def from_representations(cls, rows, cols, *, metric="unbiased_cka", row_labels=None,
-                             col_labels=None, row_name=None, col_name=None, ax=None,
-                             **plot_kw):
+    def from_representations(cls, rows, cols, *, metric="unbiased_cka", metric_kwargs=None,
+                             row_labels=None, col_labels=None, row_name=None,
+                             col_name=None, ax=None, **plot_kw):
         """Compute and plot the alignment of every pair of representations.
 
         Parameters
@@ -200,9 +201,11 @@ class AlignmentMatrixDisplay:
             Representations of the same samples, e.g. every hidden layer of
             two encoders; the widths may differ.
         metric : str or callable, default="unbiased_cka"
-            A function name of :mod:`alignkit.metrics` (``"unbiased_cka"``,
-            ``"linear_cka"``, ``"mutual_knn"``, ...) or a callable
-            ``metric(A, B) -> float``.
+            A metric of :func:`alignkit.metrics.alignment_matrix`
+            (``"unbiased_cka"``, ``"linear_cka"``, ``"mutual_knn"``, ...) or a
+            callable ``metric(A, B) -> float``.
+        metric_kwargs : dict, default=None
+            Options of the metric (``k``, ``clip_quantile``, ...).
         row_labels, col_labels : list of str, default=None
             Tick labels; ``None``: ``"layer 0"``, ``"layer 1"``, ...
         row_name, col_name : str, default=None
@@ -217,17 +220,8 @@ class AlignmentMatrixDisplay:
         display : AlignmentMatrixDisplay
             The plotted display.
         """
-        func, metric_name = _resolve_metric(metric)
-        rows, cols = list(rows), list(cols)
-        if not rows or not cols:
-            raise ValueError("rows and cols must each hold at least one representation.")
-        n_samples = {np.shape(r)[0] for r in rows + cols}
-        if len(n_samples) != 1:
-            raise ValueError(
-                "Every representation must hold the same samples; got sample counts "
-                f"{sorted(n_samples)}."
-            )
-        matrix = np.array([[float(func(a, b)) for b in cols] for a in rows])
+        matrix = alignment_matrix(rows, cols, metric=metric, **(metric_kwargs or {}))
+        metric_name = metric if isinstance(metric, str) else getattr(metric, "__name__", None)
         return cls(
             matrix,
             row_labels=row_labels or [f"layer {i}" for i in range(len(rows))],
@@ -243,19 +237,3 @@ def _tick_labels(labels, n, name):
     if len(labels) != n:
         raise ValueError(f"{name} has {len(labels)} entries; the matrix has {n}.")
     return labels
-
-
-def _resolve_metric(metric):
-    """A metric function and its display name, from a name in alignkit.metrics or a callable."""
-    if callable(metric):
-        return metric, getattr(metric, "__name__", "alignment")
-    if isinstance(metric, str):
-        metrics = importlib.import_module("alignkit.metrics")
-        func = getattr(metrics, metric, None)
-        if metric in getattr(metrics, "__all__", ()) and callable(func):
-            return func, metric
-        raise ValueError(
-            f"metric={metric!r} is not a function of alignkit.metrics; choose one of "
-            f"{sorted(getattr(metrics, '__all__', ()))} or pass a callable."
-        )
-    raise TypeError(f"metric must be a str or a callable; got {type(metric).__name__}.")
