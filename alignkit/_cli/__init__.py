@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-_COMMANDS = ["_demo"]
+_COMMANDS = ["_demo", "_pid", "_align"]
 
 
 class CLIError(Exception):

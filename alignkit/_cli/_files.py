@@ -1,0 +1,147 @@
+"""Reading a data set or a representations file for the ``pid`` and ``align`` commands.
+
+``.npz``: an array ``X`` (optionally ``modality_dims``), or one 2-D array per
+modality named after it; ``y`` is the target. ``.csv``: a header row, the
+target column named by ``--target``; modality columns carry ``name__``
+prefixes, or ``--modality-dims`` splits them, or they split into two halves.
+"""
+
+import argparse
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..utils import resolve_modalities, split_modalities
+from . import CLIError
+
+_RESERVED = {"X", "y", "modality_dims", "modality_names"}
+
+
+def add_layout_arguments(parser):
+    parser.add_argument(
+        "--modality-dims", metavar="D1,D2,...", type=parse_int_list,
+        help="column count of each modality, in order (default: the file's "
+             "'modality_dims', the 'name__' column prefixes, else two halves)",
+    )
+
+
+def parse_int_list(text):
+    """``"12,12"`` -> ``[12, 12]`` (an argparse ``type``)."""
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values or any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive integers such as 12,12; got {text!r}"
+        )
+    return values
+
+
+def load_modalities(path, *, target=None, modality_dims=None, need_target=False):
+    """Read ``path``; return ``(blocks, names, y)`` with one 2-D float block per modality."""
+    path = Path(path)
+    if not path.is_file():
+        raise CLIError(f"no such file: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        X, y, dims, names, columns = _read_npz(path)
+    elif suffix == ".csv":
+        X, y, columns = _read_csv(path, target)
+        dims = names = None
+    else:
+        raise CLIError(f"{path.name}: unsupported file type {suffix or '(none)'}; use .npz or .csv")
+    if need_target and y is None:
+        raise CLIError(
+            f"{path.name} has no target: store an array 'y' in the .npz, or name the "
+            "target column of the .csv with --target"
+        )
+    if modality_dims is not None:
+        dims, names = modality_dims, None
+    if X.ndim != 2 or X.shape[0] < 2:
+        raise CLIError(f"{path.name}: expected a 2-D table of samples; got shape {X.shape}")
+    if not np.all(np.isfinite(X)):
+        raise CLIError(f"{path.name}: the features contain NaN or infinite values")
+    if y is not None and len(y) != X.shape[0]:
+        raise CLIError(f"{path.name}: y has {len(y)} entries but X has {X.shape[0]} rows")
+    try:
+        dims, prefix_names = resolve_modalities(X.shape[1], dims, columns)
+    except (TypeError, ValueError) as exc:
+        raise CLIError(f"{path.name}: {exc}") from exc
+    return split_modalities(X, dims), list(names or prefix_names), y
+
+
+def _read_npz(path):
+    if not zipfile.is_zipfile(path):
+        raise CLIError(f"{path.name}: not a .npz archive (numpy.savez writes one)")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise CLIError(f"{path.name}: not a readable .npz file ({exc})") from exc
+    y = arrays.get("y")
+    if "X" in arrays:
+        dims = arrays.get("modality_dims")
+        dims = None if dims is None else [int(d) for d in np.ravel(dims)]
+        names = arrays.get("modality_names")
+        names = None if names is None else [str(n) for n in np.ravel(names)]
+        return _as_float(arrays["X"], path, "X"), y, dims, names, None
+    blocks = {k: v for k, v in arrays.items() if k not in _RESERVED}
+    if len(blocks) < 2:
+        raise CLIError(
+            f"{path.name}: expected an array 'X' or one array per modality; found "
+            f"{sorted(arrays) or 'no arrays'}"
+        )
+    sizes = {v.shape[0] if v.ndim else None for v in blocks.values()}
+    if len(sizes) != 1 or None in sizes:
+        raise CLIError(
+            f"{path.name}: the modality arrays must have the same number of rows; got "
+            + ", ".join(f"{k} {v.shape}" for k, v in blocks.items())
+        )
+    flat = [_as_float(v, path, k).reshape(v.shape[0], -1) for k, v in blocks.items()]
+    return np.hstack(flat), y, [f.shape[1] for f in flat], list(blocks), None
+
+
+def _read_csv(path, target):
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise CLIError(f"{path.name}: not a readable .csv file ({exc})") from exc
+    y = None
+    if target is not None:
+        if target not in frame.columns:
+            raise CLIError(
+                f"{path.name}: no column {target!r} for --target; the columns are "
+                f"{list(frame.columns)[:8]}{' ...' if frame.shape[1] > 8 else ''}"
+            )
+        y = frame.pop(target).to_numpy()
+    non_numeric = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if non_numeric:
+        raise CLIError(f"{path.name}: non-numeric feature columns {non_numeric[:5]}")
+    return frame.to_numpy(dtype=float), y, [str(c) for c in frame.columns]
+
+
+def _as_float(array, path, key):
+    if not np.issubdtype(array.dtype, np.number) and array.dtype != bool:
+        raise CLIError(f"{path.name}: array {key!r} is not numeric (dtype {array.dtype})")
+    return array.astype(float)
+
+
+def save_plot(path, draw):
+    """Draw with ``draw()`` (returns a Display) off-screen and write it to ``path``."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        display = draw()
+    except ImportError as exc:
+        raise CLIError(f"--plot needs matplotlib: {exc}") from exc
+    try:
+        display.figure_.tight_layout()
+        display.figure_.savefig(path, dpi=120)
+    except (OSError, ValueError) as exc:
+        raise CLIError(f"cannot write the plot to {path}: {exc}") from exc
+    print(f"plot written to {path}")

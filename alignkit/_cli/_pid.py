@@ -1,0 +1,81 @@
+"""``alignkit pid FILE``: the Partial Information Decomposition of a data set."""
+
+import argparse
+
+import numpy as np
+
+from . import CLIError
+from ._files import add_layout_arguments, load_modalities, parse_int_list, save_plot
+
+NAME = "pid"
+HELP = ("Partial Information Decomposition (redundancy, uniqueness, synergy) of two "
+        "modalities about the target, from a .npz or .csv data set.")
+
+
+def add_arguments(parser):
+    parser.add_argument("file", metavar="FILE",
+                        help=".npz with arrays 'X', 'y' (and 'modality_dims'), or .csv "
+                             "with a header row")
+    parser.add_argument("--target", metavar="COLUMN",
+                        help="the target column of a .csv file")
+    add_layout_arguments(parser)
+    parser.add_argument("--pair", metavar="I,J", type=parse_pair, default=(0, 1),
+                        help="the two modalities to decompose when there are more "
+                             "(default: 0,1)")
+    parser.add_argument("--units", choices=["bits", "nats"], default="bits",
+                        help="information units (default: bits)")
+    parser.add_argument("--random-state", type=int, default=0, metavar="SEED",
+                        help="seed of the discretisation of continuous features (default: 0)")
+    parser.add_argument("--plot", metavar="PNG", help="also write a stacked-bar plot")
+
+
+def parse_pair(text):
+    """``"0,2"`` -> ``(0, 2)`` (an argparse ``type``)."""
+    try:
+        pair = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        pair = ()
+    if len(pair) != 2 or min(pair) < 0 or pair[0] == pair[1]:
+        raise argparse.ArgumentTypeError(
+            f"expected two different modality indices such as 0,1; got {text!r}"
+        )
+    return pair
+
+
+def run(args):
+    from ..pid import PIDEstimator
+
+    blocks, names, y = load_modalities(
+        args.file, target=args.target, modality_dims=args.modality_dims, need_target=True
+    )
+    i, j = args.pair
+    if max(i, j) >= len(blocks):
+        raise CLIError(f"--pair {i},{j}: the file has {len(blocks)} modalities "
+                       f"(indices 0..{len(blocks) - 1})")
+    X = np.hstack([blocks[i], blocks[j]])
+    pid = PIDEstimator(
+        modality_dims=[blocks[i].shape[1], blocks[j].shape[1]], units=args.units,
+        random_state=args.random_state,
+    ).fit(X, y)
+    rows = [
+        ("redundancy R", pid.redundancy_),
+        (f"unique U1 ({names[i]})", pid.uniqueness_[0]),
+        (f"unique U2 ({names[j]})", pid.uniqueness_[1]),
+        ("synergy S", pid.synergy_),
+    ]
+    total = float(sum(value for _, value in rows))
+    print(f"{args.file}: {X.shape[0]} samples, {len(np.unique(y))} classes; modalities "
+          f"{names[i]} ({blocks[i].shape[1]} columns), {names[j]} ({blocks[j].shape[1]} columns)")
+    width = max(len(label) for label, _ in rows + [("total I(X1,X2;Y)", 0)])
+    print(f"{'component':<{width}}  {args.units:>8}  {'share':>6}")
+    for label, value in rows + [("total I(X1,X2;Y)", total)]:
+        share = f"{100 * value / total:5.1f}%" if total > 0 else "     -"
+        print(f"{label:<{width}}  {value:8.4f}  {share}")
+    if args.plot:
+        from ..plotting import PIDDisplay
+
+        save_plot(args.plot, lambda: PIDDisplay(
+            pid.redundancy_, pid.uniqueness_, pid.synergy_, names=[args.file],
+            units=args.units, modality_names=(names[i], names[j]),
+        ).plot())
+    return 0

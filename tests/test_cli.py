@@ -1,0 +1,136 @@
+"""The ``alignkit`` command line: output of each sub-command and one-line errors."""
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alignkit._cli import main
+from alignkit.metrics import linear_cka, mutual_knn, unbiased_cka
+
+
+@pytest.fixture
+def representations(tmp_path, rng):
+    a = rng.normal(size=(200, 6))
+    b = a @ rng.normal(size=(6, 4)) + 0.3 * rng.normal(size=(200, 4))
+    c = rng.normal(size=(200, 3))
+    path = tmp_path / "reps.npz"
+    np.savez(path, image=a, text=b, audio=c)
+    return path, (a, b, c)
+
+
+def _run(argv, capsys):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _table(out):
+    """Rows of a printed table after its header line: first cell, then floats."""
+    lines = out.splitlines()
+    header = next(k for k, line in enumerate(lines) if line.startswith(("pair", "component")))
+    rows = {}
+    for line in lines[header + 1:]:
+        label, *cells = line.rsplit(maxsplit=len(lines[header].split()) - 1)
+        if cells:
+            rows[label.strip()] = cells
+    return lines[header].split()[1:], rows
+
+
+def test_align_prints_each_metric_for_each_modality_pair(representations, capsys):
+    path, (a, b, c) = representations
+    code, out, err = _run(["align", str(path)], capsys)
+    assert code == 0 and err == ""
+    assert "200 samples" in out and "image (6 columns)" in out
+    metrics, rows = _table(out)
+    assert metrics == ["linear_cka", "unbiased_cka", "mutual_knn"]
+    assert set(rows) == {"image ~ text", "image ~ audio", "text ~ audio"}
+    expected = [linear_cka(a, b), unbiased_cka(a, b), mutual_knn(a, b, k=10)]
+    np.testing.assert_allclose([float(v) for v in rows["image ~ text"]], expected, atol=1e-4)
+
+
+def test_align_metric_lists_dims_csv_prefixes_and_plot(tmp_path, representations, capsys):
+    _, (a, b, _) = representations
+    npz = tmp_path / "x.npz"
+    np.savez(npz, X=np.hstack([a, b]))
+    code, out, _ = _run(["align", str(npz), "--modality-dims", "6,4",
+                         "--metric", "unbiased_cka", "--metric", "mutual_knn,linear_cka",
+                         "-k", "5"], capsys)
+    metrics, rows = _table(out)
+    assert code == 0 and metrics == ["unbiased_cka", "mutual_knn", "linear_cka"]
+    assert float(rows["m0 ~ m1"][1]) == pytest.approx(mutual_knn(a, b, k=5), abs=1e-4)
+
+    frame = pd.DataFrame(np.hstack([a, b]),
+                         columns=[f"img__{k}" for k in range(6)] + [f"txt__{k}" for k in range(4)])
+    csv = tmp_path / "x.csv"
+    frame.to_csv(csv, index=False)
+    png = tmp_path / "align.png"
+    code, out, _ = _run(["align", str(csv), "--metric", "linear_cka", "--plot", str(png)], capsys)
+    _, rows = _table(out)
+    assert code == 0 and float(rows["img ~ txt"][0]) == pytest.approx(linear_cka(a, b), abs=1e-4)
+    assert png.stat().st_size > 0 and f"plot written to {png}" in out
+
+
+def _write(tmp_path, name, content):
+    path = tmp_path / name
+    if isinstance(content, dict):
+        np.savez(path, **content)
+    else:
+        path.write_text(content)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "make_argv, message",
+    [
+        (lambda t: ["align", str(t / "missing.npz")], "no such file"),
+        (lambda t: ["align", _write(t, "a.txt", "1,2\n")], "unsupported file type .txt"),
+        (lambda t: ["align", _write(t, "bad.npz", "not a zip")], "not a .npz archive"),
+        (lambda t: ["align", _write(t, "one.npz", {"only": np.ones((5, 2))})],
+         "expected an array 'X' or one array per modality"),
+        (lambda t: ["align", _write(t, "rows.npz", {"a": np.ones((5, 2)), "b": np.ones((4, 2))})],
+         "same number of rows"),
+        (lambda t: ["align", _write(t, "nan.npz", {"X": np.full((5, 4), np.nan)})],
+         "NaN or infinite"),
+        (lambda t: ["align", _write(t, "x.npz", {"X": np.ones((5, 4))}), "--modality-dims", "3,3"],
+         r"modality_dims=\[3, 3\] sums to 6 columns but X has 4"),
+        (lambda t: ["align", _write(t, "x.npz", {"X": np.ones((5, 4))}), "--metric", "cosine"],
+         "unknown metric \\['cosine'\\]"),
+        (lambda t: ["align", _write(t, "x.npz", {"X": np.ones((5, 4))}), "-k", "10"],
+         "needs more than 10 samples"),
+        (lambda t: ["align", _write(t, "s.csv", "a__x,b__y\n1,z\n2,w\n")],
+         "non-numeric feature columns"),
+        (lambda t: ["align", _write(t, "x.npz", {"X": np.ones((5, 4))}), "--metric",
+                    "linear_cka", "--plot", str(t / "no" / "dir.png")], "cannot write the plot"),
+    ],
+)
+def test_align_errors_are_one_line_with_exit_code_2(tmp_path, capsys, make_argv, message):
+    code, out, err = _run(make_argv(tmp_path), capsys)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and err.startswith("alignkit align: error: ")
+    assert re.search(message, err), err
+
+
+def test_bad_arguments_exit_2_and_every_command_has_help(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["align", "x.npz", "--modality-dims", "3,x"])
+    assert exc.value.code == 2
+    assert "expected comma-separated positive integers" in capsys.readouterr().err
+    for command in ["align", "pid"]:
+        with pytest.raises(SystemExit) as exc:
+            main([command, "--help"])
+        assert exc.value.code == 0
+        assert f"usage: alignkit {command}" in capsys.readouterr().out
+
+
+def test_python_dash_m_runs_the_command_line(representations):
+    path, _ = representations
+    result = subprocess.run([sys.executable, "-m", "alignkit", "align", str(path) + "x"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"alignkit align: error: no such file: {path}x"
+    ]
