@@ -46,6 +46,10 @@ class _NumpyOps:
         return np.concatenate(arrays)
 
     @staticmethod
+    def hstack(arrays):
+        return np.hstack(arrays)
+
+    @staticmethod
     def sort(x):
         order = np.argsort(x, kind="stable")
         return x[order], order
@@ -95,6 +99,10 @@ class _TorchOps:
     @staticmethod
     def concatenate(arrays):
         return torch.cat(arrays)
+
+    @staticmethod
+    def hstack(arrays):
+        return torch.hstack(arrays)
 
     @staticmethod
     def sort(x):

@@ -49,20 +49,37 @@ def cka_ratio(hsic_ab, hsic_aa, hsic_bb):
     return min(hsic_ab / (hsic_aa * hsic_bb) ** 0.5, 1.0)
 
 
+def _kernel_traces(A, B):
+    """``tr(KL)``, ``tr(KK)``, ``tr(LL)`` for ``K = A A^T`` and ``L = B B^T``.
+
+    ``tr(KL) = ||A^T B||_F^2``: one product of ``[A B]`` with itself gives
+    all three in O(n (d1 + d2)^2). When features outnumber samples the
+    n x n kernels are the smaller matrices, and used instead.
+    """
+    n, d_a = A.shape
+    if d_a + B.shape[1] <= n:
+        X = ops_for(A).hstack([A, B])
+        cross = X.T @ X
+        blocks = cross[:d_a, d_a:], cross[:d_a, :d_a], cross[d_a:, d_a:]
+        return [float((block**2).sum()) for block in blocks]
+    K, L = A @ A.T, B @ B.T
+    return [float((P * Q).sum()) for P, Q in ((K, L), (K, K), (L, L))]
+
+
 def _linear_cka(A, B, unbiased):
     n = A.shape[0]
     # HSIC with a linear kernel does not depend on column means; centring
-    # first keeps the feature-space sums free of cancellation.
+    # first keeps the sums below free of cancellation.
     A, B = center_columns(A), center_columns(B)
-    # K = A A^T: K 1 = A (A^T 1), diag K = squared row norms, tr(KL) = ||A^T B||_F^2.
-    summaries = [(X @ X.sum(0), (X * X).sum(1)) for X in (A, B)]
-
-    def h(X, Y, x_summary, y_summary):
-        trace = float(((X.T @ Y) ** 2).sum())
-        return hsic(trace, x_summary[0], y_summary[0], x_summary[1], y_summary[1], n, unbiased)
-
-    (sa, sb) = summaries
-    return cka_ratio(h(A, B, sa, sb), h(A, A, sa, sa), h(B, B, sb, sb))
+    # K = A A^T: K 1 = A (A^T 1), diag K = the squared row norms.
+    k_sums, l_sums = A @ A.sum(0), B @ B.sum(0)
+    k_diag, l_diag = (A * A).sum(1), (B * B).sum(1)
+    trace_ab, trace_aa, trace_bb = _kernel_traces(A, B)
+    return cka_ratio(
+        hsic(trace_ab, k_sums, l_sums, k_diag, l_diag, n, unbiased),
+        hsic(trace_aa, k_sums, k_sums, k_diag, k_diag, n, unbiased),
+        hsic(trace_bb, l_sums, l_sums, l_diag, l_diag, n, unbiased),
+    )
 
 
 def linear_cka(A, B, *, clip_quantile=None, normalize=False):
@@ -70,8 +87,9 @@ def linear_cka(A, B, *, clip_quantile=None, normalize=False):
 
     ``CKA = HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L))`` with ``K = A A^T``,
     ``L = B B^T`` and ``HSIC = tr(KHLH) / (n - 1)^2`` (Kornblith et al. 2019),
-    evaluated as ``||A_c^T B_c||_F^2`` on column-centred features: O(n d1 d2)
-    time, no n x n matrix.
+    evaluated as ``||A_c^T B_c||_F^2`` on column-centred features:
+    O(n (d1 + d2)^2) time and no n x n matrix (when d1 + d2 > n, the n x n
+    kernels are the smaller matrices and are used instead).
 
     Parameters
     ----------
@@ -125,8 +143,8 @@ def unbiased_cka(A, B, *, clip_quantile=None, normalize=False):
     the linear kernels ``K = A A^T`` and ``L = B B^T``. Its expectation is 0
     for independent representations, so unlike :func:`linear_cka` it does
     not drift upwards when features outnumber samples. Every HSIC term is
-    clipped at 0. All terms come from ``A^T B``, row norms and column sums:
-    O(n d1 d2) time, no n x n matrix.
+    clipped at 0. All terms come from ``[A B]^T [A B]``, row norms and
+    column sums: O(n (d1 + d2)^2) time, no n x n matrix.
 
     Parameters
     ----------

@@ -20,14 +20,19 @@ from ._cka import cka_ratio, hsic
 def _top_k_mask(S, k, ops):
     """Boolean mask of the ``k`` largest entries of every row of ``S``.
 
-    Exact in linear time per row: everything above the k-th largest value,
-    plus as many entries equal to it as are still needed, lowest index first.
+    Exact in linear time per row: everything at or above the k-th largest
+    value; in the rare rows where ties at that value overshoot ``k``, only
+    as many tied entries as still needed, lowest index first.
     """
     threshold = ops.kth_largest_per_row(S, k)[:, None]
-    above = S > threshold
-    tied = S == threshold
-    still_needed = k - above.sum(1)
-    return above | (tied & (tied.cumsum(1) <= still_needed[:, None]))
+    mask = S >= threshold
+    overshoot = mask.sum(1) > k
+    if bool(overshoot.any()):
+        rows = S[overshoot]
+        tied = rows == threshold[overshoot]
+        still_needed = k - (rows > threshold[overshoot]).sum(1)
+        mask[overshoot] ^= tied & (tied.cumsum(1) > still_needed[:, None])
+    return mask
 
 
 def _neighbour_blocks(A, B, k, chunk_size):
