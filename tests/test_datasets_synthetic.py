@@ -141,6 +141,7 @@ def test_as_frame_carries_modality_prefixes():
         (dict(heterogeneity_on="first"), "heterogeneity_on"),
         (dict(random_state="papers"), "random_state"),
         (dict(temperature=0), "temperature"),
+        (dict(n_shared=10, n_unique=6), "22 latent bits"),
     ],
 )
 def test_rus_bad_parameters(kwargs, match):
