@@ -125,6 +125,29 @@ class _TorchOps:
         return torch.linalg.svdvals(X)
 
 
+_SHARED_DOCS = {
+    "A_B": """A : array-like or torch.Tensor of shape (n_samples, n_features_a)
+        First representation of the samples. A torch tensor (CUDA included)
+        is processed on its device, in float64.
+    B : array-like or torch.Tensor of shape (n_samples, n_features_b)
+        Second representation of the same samples, in the same order.""",
+    "chunk_size": """chunk_size : int, default=None
+        Rows per block; ``None`` picks blocks of about 4 million entries.""",
+    "clip_quantile": """clip_quantile : float in (0, 1], default=None
+        Clamp each representation's entries to its ``clip_quantile``
+        quantile of absolute values first (the outlier removal of
+        Tjandrasuwita et al. 2025).""",
+    "normalize": """normalize : bool, default=False
+        L2-normalise every row (after clipping).""",
+}
+
+
+def fill_doc(func):
+    """Fill the shared parameter descriptions (``%(A_B)s``, ...) into a docstring."""
+    func.__doc__ = func.__doc__ % _SHARED_DOCS
+    return func
+
+
 def ops_for(X):
     """The operation table for ``X``'s array library."""
     return _TorchOps if isinstance(X, torch.Tensor) else _NumpyOps

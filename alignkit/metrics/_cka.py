@@ -8,7 +8,15 @@ without ever holding ``K`` or ``L``.
 
 from numbers import Real
 
-from ._array import center_columns, check_pair, ops_for, preprocess, row_chunk, rows_all_equal
+from ._array import (
+    center_columns,
+    check_pair,
+    fill_doc,
+    ops_for,
+    preprocess,
+    row_chunk,
+    rows_all_equal,
+)
 
 
 def hsic(trace_kl, k_sums, l_sums, k_diag, l_diag, n_samples, unbiased):
@@ -82,6 +90,7 @@ def _linear_cka(A, B, unbiased):
     )
 
 
+@fill_doc
 def linear_cka(A, B, *, clip_quantile=None, normalize=False):
     """Linear centered kernel alignment (biased HSIC), computed in feature space.
 
@@ -93,16 +102,9 @@ def linear_cka(A, B, *, clip_quantile=None, normalize=False):
 
     Parameters
     ----------
-    A : array-like or torch.Tensor of shape (n_samples, n_features_a)
-        First representation of the samples. A torch tensor (CUDA included)
-        is processed on its device.
-    B : array-like or torch.Tensor of shape (n_samples, n_features_b)
-        Second representation of the same samples, in the same order.
-    clip_quantile : float in (0, 1], default=None
-        Clamp each matrix's entries to its ``clip_quantile`` quantile of
-        absolute values first (outlier removal of Tjandrasuwita et al. 2025).
-    normalize : bool, default=False
-        L2-normalise every row (after clipping).
+    %(A_B)s
+    %(clip_quantile)s
+    %(normalize)s
 
     Returns
     -------
@@ -136,6 +138,7 @@ def linear_cka(A, B, *, clip_quantile=None, normalize=False):
                        preprocess(B, clip_quantile, normalize), unbiased=False)
 
 
+@fill_doc
 def unbiased_cka(A, B, *, clip_quantile=None, normalize=False):
     """Linear CKA with the unbiased HSIC estimator, computed in feature space.
 
@@ -148,16 +151,9 @@ def unbiased_cka(A, B, *, clip_quantile=None, normalize=False):
 
     Parameters
     ----------
-    A : array-like or torch.Tensor of shape (n_samples, n_features_a)
-        First representation of the samples. A torch tensor (CUDA included)
-        is processed on its device.
-    B : array-like or torch.Tensor of shape (n_samples, n_features_b)
-        Second representation of the same samples, in the same order.
-    clip_quantile : float in (0, 1], default=None
-        Clamp each matrix's entries to its ``clip_quantile`` quantile of
-        absolute values first (outlier removal of Tjandrasuwita et al. 2025).
-    normalize : bool, default=False
-        L2-normalise every row (after clipping).
+    %(A_B)s
+    %(clip_quantile)s
+    %(normalize)s
 
     Returns
     -------
@@ -221,6 +217,7 @@ def _rbf_block(X, sq_norms, start, stop, gamma, ops):
     return ops.exp(-gamma * block)
 
 
+@fill_doc
 def rbf_cka(A, B, *, sigma=None, sigma_factor=1.0, unbiased=False, chunk_size=None,
             clip_quantile=None, normalize=False):
     """CKA with Gaussian (RBF) kernels, computed in blocks of rows.
@@ -232,10 +229,7 @@ def rbf_cka(A, B, *, sigma=None, sigma_factor=1.0, unbiased=False, chunk_size=No
 
     Parameters
     ----------
-    A : array-like or torch.Tensor of shape (n_samples, n_features_a)
-        First representation of the samples.
-    B : array-like or torch.Tensor of shape (n_samples, n_features_b)
-        Second representation of the same samples.
+    %(A_B)s
     sigma : float > 0, default=None
         Kernel width for both representations. ``None`` uses the median
         heuristic per representation: ``sigma_factor`` times the square root
@@ -247,12 +241,9 @@ def rbf_cka(A, B, *, sigma=None, sigma_factor=1.0, unbiased=False, chunk_size=No
         ``threshold``); ignored when ``sigma`` is given.
     unbiased : bool, default=False
         Use the unbiased HSIC_1 estimator (needs n_samples >= 4).
-    chunk_size : int, default=None
-        Rows per block; ``None`` picks blocks of about 4 million entries.
-    clip_quantile : float in (0, 1], default=None
-        Clamp entries to this quantile of absolute values first.
-    normalize : bool, default=False
-        L2-normalise every row (after clipping).
+    %(chunk_size)s
+    %(clip_quantile)s
+    %(normalize)s
 
     Returns
     -------

@@ -8,6 +8,7 @@ way on numpy and torch, so results never depend on a sort's internals.
 from ._array import (
     check_neighbours,
     check_pair,
+    fill_doc,
     ops_for,
     preprocess,
     row_chunk,
@@ -57,6 +58,7 @@ def _neighbour_blocks(A, B, k, chunk_size):
         yield start, stop, S_a, S_b, mask_a, mask_b
 
 
+@fill_doc
 def mutual_knn(A, B, k=10, *, chunk_size=None, clip_quantile=None):
     """Mutual k-nearest-neighbour alignment (Huh et al. 2024).
 
@@ -68,20 +70,14 @@ def mutual_knn(A, B, k=10, *, chunk_size=None, clip_quantile=None):
 
     Parameters
     ----------
-    A : array-like or torch.Tensor of shape (n_samples, n_features_a)
-        First representation of the samples. A torch tensor (CUDA included)
-        is processed on its device.
-    B : array-like or torch.Tensor of shape (n_samples, n_features_b)
-        Second representation of the same samples.
+    %(A_B)s
     k : int, default=10
         Number of neighbours, ``1 <= k < n_samples``.
-    chunk_size : int, default=None
-        Rows per block; ``None`` picks blocks of about 4 million entries.
-    clip_quantile : float in (0, 1], default=None
-        Clamp entries to this quantile of absolute values first
-        (Tjandrasuwita et al. 2025). Rows are always L2-normalised after
-        that, so the score does not change when rows are rescaled; an
-        all-zero row has cosine 0 to every row.
+    %(chunk_size)s
+    %(clip_quantile)s
+        Rows are always L2-normalised after that, so the score does not
+        change when rows are rescaled; an all-zero row has cosine 0 to
+        every row.
 
     Returns
     -------
@@ -145,6 +141,7 @@ def _sparse_hsic(P, Q, n_samples, ops):
     )
 
 
+@fill_doc
 def cknna(A, B, k=10, *, chunk_size=None, clip_quantile=None, normalize=False):
     """Centered kernel nearest-neighbour alignment (CKNNA, Huh et al. 2024).
 
@@ -158,16 +155,11 @@ def cknna(A, B, k=10, *, chunk_size=None, clip_quantile=None, normalize=False):
 
     Parameters
     ----------
-    A : array-like or torch.Tensor of shape (n_samples, n_features_a)
-        First representation of the samples.
-    B : array-like or torch.Tensor of shape (n_samples, n_features_b)
-        Second representation of the same samples.
+    %(A_B)s
     k : int, default=10
         Number of neighbours, ``2 <= k < n_samples``.
-    chunk_size : int, default=None
-        Rows per block; ``None`` picks blocks of about 4 million entries.
-    clip_quantile : float in (0, 1], default=None
-        Clamp entries to this quantile of absolute values first.
+    %(chunk_size)s
+    %(clip_quantile)s
     normalize : bool, default=False
         L2-normalise every row (after clipping), so neighbours and kernel
         values are cosine similarities, as in Huh et al. and Tjandrasuwita

@@ -2,7 +2,7 @@
 
 from numbers import Integral
 
-from ._array import center_columns, check_pair, ops_for, preprocess
+from ._array import center_columns, check_pair, fill_doc, ops_for, preprocess
 
 
 def _top_directions(X, n_components, ops):
@@ -18,6 +18,7 @@ def _top_directions(X, n_components, ops):
     return U[:, s > tolerance]
 
 
+@fill_doc
 def svcca(A, B, n_components=10, *, clip_quantile=None, normalize=False):
     """SVCCA similarity: mean canonical correlation of the top singular directions.
 
@@ -29,18 +30,13 @@ def svcca(A, B, n_components=10, *, clip_quantile=None, normalize=False):
 
     Parameters
     ----------
-    A : array-like or torch.Tensor of shape (n_samples, n_features_a)
-        First representation of the samples.
-    B : array-like or torch.Tensor of shape (n_samples, n_features_b)
-        Second representation of the same samples.
+    %(A_B)s
     n_components : int, default=10
         Singular directions kept per representation, at most
         ``min(n_samples - 1, n_features_a, n_features_b)`` (a centred matrix
         has no more); a larger value uses that bound.
-    clip_quantile : float in (0, 1], default=None
-        Clamp entries to this quantile of absolute values first.
-    normalize : bool, default=False
-        L2-normalise every row (after clipping).
+    %(clip_quantile)s
+    %(normalize)s
 
     Returns
     -------
