@@ -141,6 +141,15 @@ def test_rbf_cka_equals_the_gram_formula_in_any_chunking(rng, unbiased):
         assert rbf_cka(A, B, sigma_factor=0.8, unbiased=unbiased, chunk_size=chunk_size) == pytest.approx(median, rel=1e-10)
 
 
+def test_rbf_median_heuristic_uses_evenly_spaced_rows_beyond_2000(rng):
+    from alignkit.metrics._cka import _median_heuristic_gamma
+
+    X = rng.normal(size=(2001, 2))
+    X[5] = X[4]  # a duplicate row: its zero distance is left out
+    assert _median_heuristic_gamma(X, 1.0) == pytest.approx(1 / (2 * median_sigma(X[::2]) ** 2), rel=1e-12)
+    assert _median_heuristic_gamma(X[:40], 2.0) == pytest.approx(1 / (8 * median_sigma(X[:40]) ** 2), rel=1e-12)
+
+
 def test_mutual_knn_equals_the_full_argsort_in_any_chunking(rng):
     A, B = correlated_pair(rng, 60, 5, 4)
     for k in (1, 5, 59):
