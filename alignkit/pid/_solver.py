@@ -1,0 +1,381 @@
+"""A primal-dual interior-point solver for the BROJA optimisation problem.
+
+The problem. Given ``P[x1, x2, y]``, find ``Q`` with the same ``(x1, y)`` and
+``(x2, y)`` marginals ``a[x1, y]`` and ``b[x2, y]`` that minimises
+``I_Q(X1, X2; Y) = H(Y) + f(Q)``, where
+
+    f(Q) = sum_{x1 x2 y} Q log(Q[x1, x2, y] / Q[x1, x2])  = -H_Q(Y | X1, X2).
+
+For each ``y`` the slice ``Q[:, :, y]`` is a coupling of ``a[:, y]`` and
+``b[:, y]``; ``f`` is convex and positively homogeneous, so its conjugate is
+the indicator of ``{s : logsumexp_y s[x1, x2, y] <= 0}``. The Lagrange dual has
+one variable per marginal constraint, ``(|X1| + |X2|) |Y|`` in all:
+
+    maximise  <a, lam> + <b, mu>
+    s.t.      sum_y exp(lam[x1, y] + mu[x2, y]) <= 1   for every pair (x1, x2),
+
+and the multiplier ``t[x1, x2] >= 0`` of a pair's constraint is the primal
+``Q[x1, x2]``: ``Q[x1, x2, y] = t[x1, x2] exp(lam[x1, y] + mu[x2, y])``.
+
+We run a primal-dual interior-point method on this dual (Boyd & Vandenberghe,
+*Convex Optimization*, §11.7) with Mehrotra's predictor-corrector. Its Newton
+system is small (the dual dimension) and has block structure: the ``lam-lam``
+and ``mu-mu`` blocks are block-diagonal with ``|Y| x |Y|`` blocks, so we
+eliminate the larger side and factorise a ``min(|X1|, |X2|) |Y|`` Schur
+complement once per iteration. A few tens of iterations reach any accuracy
+down to round-off.
+
+The answer is certified: the primal ``t * exp(lam + mu)`` is rounded onto the
+marginal constraints exactly (Altschuler, Weed & Rigollet, 2017, algorithm 2)
+and the dual point is strictly feasible, so ``gap = f(Q_rounded) - dual(lam,
+mu)`` bounds how far the returned objective is above the true minimum. Every
+PID atom is an affine function of that minimum (``U1 = min I_Q - I(X2; Y)``
+and so on), so the gap also bounds each atom's error.
+
+Zero cells: ``Q[x1, x2, y]`` must vanish where ``a[x1, y] = 0`` or
+``b[x2, y] = 0``; their dual variables are fixed at ``-inf`` (the term drops
+out of every constraint) and kept out of the Newton system, and empty classes
+drop out the same way.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg
+from threadpoolctl import threadpool_limits
+
+__all__ = ["BrojaSolution", "solve_broja"]
+
+# Fraction of the distance to the boundary a step may cover.
+_STEP_TO_BOUNDARY = 0.99
+# Backtracking: shrink factor, and the decrease in residual norm a step must give.
+_BACKTRACK = 0.8
+_ARMIJO = 0.01
+# Largest change of any dual variable (a logarithm) in one step.
+_MAX_LOG_STEP = 8.0
+# Below this many dual variables the Newton system is too small for threaded BLAS
+# to pay; on a shared machine threads also contend with other work.
+_THREADED_SIZE = 600
+
+
+@dataclass
+class BrojaSolution:
+    """The minimiser ``q`` and how it was reached (objective and gap in nats).
+
+    ``objective`` is ``f(q) = -H_q(Y | X1, X2)``; ``duality_gap`` bounds
+    ``objective - min f`` from above.
+    """
+
+    q: np.ndarray
+    objective: float
+    duality_gap: float
+    n_iter: int
+    converged: bool
+
+
+class _DualProblem:
+    """Data, masks and the oracle of the dual problem (see the module docstring)."""
+
+    def __init__(self, P):
+        self.shape = n1, n2, ny = P.shape
+        self.a = P.sum(axis=1)
+        self.b = P.sum(axis=0)
+        self.support = (self.a[:, None, :] > 0) & (self.b[None, :, :] > 0)
+        # One constraint per pair (x1, x2) that can carry mass; t = 0 elsewhere.
+        self.pairs = self.support.any(axis=2)
+        self.n_pairs = int(self.pairs.sum())
+        # The dual is invariant under lam[:, y] += c, mu[:, y] -= c: pinning one mu
+        # per class that has mass removes exactly that null space (each class's
+        # support is a complete bipartite graph, so nothing else is left free).
+        mu_free = self.b > 0
+        classes = np.flatnonzero(mu_free.any(axis=0))
+        mu_free[self.b[:, classes].argmax(axis=0), classes] = False
+        self.free = np.concatenate([(self.a > 0).ravel(), mu_free.ravel()])
+        self.live = np.concatenate([(self.a > 0).ravel(), (self.b > 0).ravel()])
+        self.c = np.concatenate([self.a.ravel(), self.b.ravel()])
+        self.n_lam = n1 * ny
+
+    def split(self, z):
+        n1, n2, ny = self.shape
+        return z[: self.n_lam].reshape(n1, ny), z[self.n_lam :].reshape(n2, ny)
+
+    def initial_point(self):
+        """Strictly feasible: ``exp(lam + mu) = sqrt(P(y|x1) P(y|x2)) / 2``, whose
+        constraint sums are at most 1/2 by Cauchy-Schwarz."""
+        p1 = self.a.sum(axis=1, keepdims=True)
+        p2 = self.b.sum(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lam = np.where(self.a > 0, 0.5 * np.log(self.a / p1) - 0.5 * np.log(2.0), -np.inf)
+            mu = np.where(self.b > 0, 0.5 * np.log(self.b / p2), -np.inf)
+        t = np.where(self.pairs, 2.0 * p1 * p2.T, 0.0)
+        return np.concatenate([lam.ravel(), mu.ravel()]), t
+
+    def kernel(self, z):
+        """``exp(lam + mu)``, shape (n1, n2, ny); 0 off the support."""
+        lam, mu = self.split(z)
+        return np.exp(lam[:, None, :] + mu[None, :, :])
+
+    def slack(self, E):
+        """``1 - sum_y exp(lam + mu)`` per pair; 1 where there is no constraint."""
+        return np.where(self.pairs, 1.0 - E.sum(axis=2), 1.0)
+
+    def marginals(self, q):
+        return np.concatenate([q.sum(axis=1).ravel(), q.sum(axis=0).ravel()])
+
+    def dual_value(self, z):
+        return float(self.c[self.live] @ z[self.live])
+
+    def du(self, dz):
+        """The change of ``lam[x1, y] + mu[x2, y]`` along ``dz``, shape (n1, n2, ny)."""
+        dlam, dmu = self.split(dz)
+        return dlam[:, None, :] + dmu[None, :, :]
+
+    def objective(self, q):
+        """``f(q) = sum q log(q / q[x1, x2])``: minus the conditional entropy of Y."""
+        pair_mass = q.sum(axis=2, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(q > 0, q * np.log(q / pair_mass), 0.0)
+        return float(terms.sum())
+
+    def round_to_marginals(self, q):
+        """Move ``q`` exactly onto the constraints, changing it by at most about
+        twice its marginal error (Altschuler, Weed & Rigollet 2017, alg. 2, per class)."""
+        a, b = self.a[:, None, :], self.b[None, :, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rows = q.sum(axis=1, keepdims=True)
+            q = q * np.where(rows > a, a / rows, 1.0)
+            cols = q.sum(axis=0, keepdims=True)
+            q = q * np.where(cols > b, b / cols, 1.0)
+        err_a = self.a - q.sum(axis=1)
+        err_b = self.b - q.sum(axis=0)
+        total = err_a.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(total > 0, 1.0 / total, 0.0)
+        return q + err_a[:, None, :] * err_b[None, :, :] * scale
+
+    def certify(self, z, t, E):
+        """The rounded primal, its objective and the certified duality gap."""
+        q = self.round_to_marginals(t[:, :, None] * E)
+        primal = self.objective(q)
+        return q, primal, primal - self.dual_value(z)
+
+
+class _NewtonSystem:
+    """``sum_k t_k hess g_k + sum_k (t_k / s_k) grad g_k grad g_k^T`` for the
+    constraints ``g_k = sum_y exp(lam + mu) - 1``, Cholesky-factorised blockwise.
+
+    The side with more symbols is block-diagonal (``|Y| x |Y|`` blocks): with
+    ``A = L L^T`` its blocks and ``C`` the coupling, the factor is
+    ``[[L, 0], [W^T, M]]`` with ``W = L^-1 C`` and ``M M^T = D - W^T W``, the
+    same arithmetic as a dense Cholesky but on a ``min(|X1|, |X2|) |Y|`` matrix.
+    """
+
+    def __init__(self, problem, E, t, slack):
+        n1, n2, ny = problem.shape
+        q = t[:, :, None] * E
+        dE = np.where(problem.pairs, t / slack, 0.0)[:, :, None] * E
+        eye = np.eye(ny)
+        fixed1 = ~problem.free[: problem.n_lam].reshape(n1, ny)
+        fixed2 = ~problem.free[problem.n_lam :].reshape(n2, ny)
+        blocks1 = np.einsum("ijy,ijz->iyz", dE, E) + eye * q.sum(axis=1)[:, None, :]
+        blocks2 = np.einsum("ijy,ijz->jyz", dE, E) + eye * q.sum(axis=0)[:, None, :]
+        cross = np.einsum("ijy,ijz->iyjz", dE, E)
+        cross[:, np.arange(ny), :, np.arange(ny)] += q.transpose(2, 0, 1)
+        # Fixed coordinates get a unit diagonal and no coupling, so their step is 0.
+        cross[fixed1] = 0.0
+        cross[:, :, fixed2] = 0.0
+        blocks1, blocks2 = _unit_diagonal_where(blocks1, fixed1), _unit_diagonal_where(blocks2, fixed2)
+        self.swap = n1 < n2
+        if self.swap:
+            blocks1, blocks2, cross = blocks2, blocks1, cross.transpose(2, 3, 0, 1)
+        k1, k2 = blocks1.shape[0], blocks2.shape[0]
+        self.L = _cholesky(blocks1, np.einsum("kyy->ky", blocks1))
+        self.W = np.linalg.solve(self.L, cross.reshape(k1, ny, k2 * ny)).reshape(k1 * ny, k2 * ny)
+        schur = -(self.W.T @ self.W)
+        schur.reshape(k2, ny, k2, ny)[np.arange(k2), :, np.arange(k2), :] += blocks2
+        self.M = (_cholesky(schur, np.einsum("kyy->ky", blocks2).ravel()), True)
+        self.shape = (k1, k2, ny)
+
+    def solve(self, rhs1, rhs2):
+        """Solve for the (lam, mu) right-hand sides, each flattened."""
+        if self.swap:
+            rhs1, rhs2 = rhs2, rhs1
+        k1, k2, ny = self.shape
+        v1 = np.linalg.solve(self.L, rhs1.reshape(k1, ny, 1)).ravel()
+        x2 = linalg.cho_solve(self.M, rhs2 - self.W.T @ v1, check_finite=False)
+        LT = self.L.transpose(0, 2, 1)
+        x1 = np.linalg.solve(LT, (v1 - self.W @ x2).reshape(k1, ny, 1)).ravel()
+        return (x2, x1) if self.swap else (x1, x2)
+
+
+def _unit_diagonal_where(blocks, fixed):
+    blocks = blocks * ~(fixed[:, :, None] | fixed[:, None, :])
+    i, y = np.nonzero(fixed)
+    blocks[i, y, y] = 1.0
+    return blocks
+
+
+def _cholesky(A, scale):
+    """Lower Cholesky factor of one matrix or a batch, with a fallback ridge.
+
+    Near a degenerate optimum (a dual face rather than a point) the curvature
+    along the face vanishes with the barrier parameter while other directions
+    grow without bound, and round-off in the Schur complement's cancellation
+    can make it indefinite. A ridge, a small multiple of ``scale`` (the diagonal
+    before any cancellation) grown until the factorisation succeeds, only damps
+    the step; the certificate is unaffected.
+    """
+    for ridge in (0.0, 1e-15, 1e-13, 1e-11, 1e-9):
+        B = A.copy()
+        np.einsum("...ii->...i", B)[...] += ridge * scale
+        try:
+            return np.linalg.cholesky(B)
+        except np.linalg.LinAlgError:
+            continue
+    raise np.linalg.LinAlgError("The Newton system is not positive definite.")
+
+
+class _InteriorPoint:
+    """One run of the primal-dual method: iterate ``(z, t)`` and its derived arrays."""
+
+    def __init__(self, problem):
+        self.problem = problem
+        self.z, self.t = problem.initial_point()
+        self._refresh()
+
+    def _refresh(self):
+        self.E = self.problem.kernel(self.z)
+        self.slack = self.problem.slack(self.E)
+
+    def mean_complementarity(self):
+        return float(np.sum(self.t * self.slack)) / self.problem.n_pairs
+
+    def residuals(self, E, t, slack, target):
+        """Marginal mismatch of ``t exp(lam + mu)`` and ``t s - target`` per pair."""
+        r_dual = self.problem.marginals(t[:, :, None] * E) - self.problem.c
+        r_cent = np.where(self.problem.pairs, t * slack - target, 0.0)
+        return r_dual, r_cent
+
+    def direction(self, system, r_dual, r_cent):
+        """Newton step ``(dz, dt)`` for the residuals."""
+        problem, E, t, slack = self.problem, self.E, self.t, self.slack
+        w = np.where(problem.pairs, r_cent / slack, 0.0)
+        rhs = problem.marginals(w[:, :, None] * E) - r_dual
+        rhs[~problem.free] = 0.0
+        dz = np.concatenate(system.solve(rhs[: problem.n_lam], rhs[problem.n_lam :]))
+        dz[~problem.free] = 0.0  # keeps fixed coordinates (also those at -inf) put
+        # Linearised complementarity: (t + dt)(s + ds) = target, ds = -grad g . dz.
+        grad_dz = np.sum(E * problem.du(dz), axis=2)
+        dt = np.where(problem.pairs, (t * grad_dz - r_cent) / slack, 0.0)
+        return dz, dt, grad_dz
+
+    def max_step(self, dz, dt):
+        """Largest ``alpha <= 1`` keeping ``t`` and the slacks positive, and no
+        dual variable moving by more than ``_MAX_LOG_STEP``."""
+        problem, E, t = self.problem, self.E, self.t
+        shrinking = problem.pairs & (dt < 0)
+        # The dual variables are logarithms: a Newton step in a direction of
+        # little curvature can ask for exp(-800); a few e-folds at a time suffice.
+        alpha = min(1.0, _MAX_LOG_STEP / max(np.max(np.abs(dz)), 1e-300),
+                    float(np.min(-t[shrinking] / dt[shrinking], initial=np.inf)))
+        du = problem.du(dz)
+        crossing = problem.pairs & (np.sum(E * np.exp(alpha * du), axis=2) >= 1.0)
+        if crossing.any():
+            # Each pair's sum_y E exp(alpha du) is convex in alpha, so Newton's
+            # method on its logarithm, started right of the crossing, converges
+            # to it monotonically from the right.
+            Ek, duk = E[crossing], du[crossing]
+            a = np.full(len(Ek), alpha)
+            for _ in range(20):
+                w = Ek * np.exp(a[:, None] * duk)
+                total = w.sum(axis=1)
+                a_new = a - np.log(total) * total / np.sum(w * duk, axis=1)
+                if np.max(a - a_new) <= 1e-9 * alpha:
+                    a = a_new
+                    break
+                a = a_new
+            alpha = min(alpha, float(a.min()))
+        return alpha
+
+    def feasible_step(self, dz, dt):
+        """A fraction of the step to the boundary; the slacks are concave along the
+        step, so each keeps at least ``1 - _STEP_TO_BOUNDARY`` of its value."""
+        step = _STEP_TO_BOUNDARY * self.max_step(dz, dt)
+        floor = (1 - _STEP_TO_BOUNDARY) * self.slack
+        problem = self.problem
+        while step > 1e-12 and np.any(problem.slack(problem.kernel(self.z + step * dz)) < floor):
+            step *= _BACKTRACK  # the Newton estimate of the boundary was a little long
+        return step
+
+    def iterate(self):
+        """One predictor-corrector step."""
+        problem = self.problem
+        system = _NewtonSystem(problem, self.E, self.t, self.slack)
+        mu_gap = self.mean_complementarity()
+        # Predictor: the pure Newton step towards t s = 0 says how much centring
+        # the corrector needs (Mehrotra's heuristic).
+        r_dual, r_cent = self.residuals(self.E, self.t, self.slack, 0.0)
+        dz, dt, grad_dz = self.direction(system, r_dual, r_cent)
+        step = self.feasible_step(dz, dt)
+        E_aff = problem.kernel(self.z + step * dz)
+        mu_aff = float(np.sum((self.t + step * dt) * problem.slack(E_aff))) / problem.n_pairs
+        target = min(1.0, (mu_aff / mu_gap) ** 3) * mu_gap
+        # Corrector, with Mehrotra's second-order term dt * ds from the predictor.
+        r_dual, r_cent = self.residuals(self.E, self.t, self.slack, target)
+        r_cent = r_cent - dt * grad_dz
+        dz, dt, _ = self.direction(system, r_dual, r_cent)
+        self.line_search(dz, dt, r_dual, r_cent, target)
+
+    def line_search(self, dz, dt, r_dual, r_cent, target):
+        """Backtrack from the feasible step until the KKT residual norm drops."""
+        norm0 = np.sqrt(np.sum(r_dual**2) + np.sum(r_cent**2))
+        step = self.feasible_step(dz, dt)
+        problem = self.problem
+        while True:
+            z, t = self.z + step * dz, self.t + step * dt
+            E = problem.kernel(z)
+            slack = problem.slack(E)
+            rd, rc = self.residuals(E, t, slack, target)
+            norm = np.sqrt(np.sum(rd**2) + np.sum(rc**2))
+            if norm <= (1 - _ARMIJO * step) * norm0 or step < 1e-10:
+                self.z, self.t, self.E, self.slack = z, t, E, slack
+                return
+            step *= _BACKTRACK
+
+
+def solve_broja(P, tol=1e-10, max_iter=100):
+    """Minimise ``I_Q(X1, X2; Y)`` over ``Q`` with ``P``'s ``(x1, y)``, ``(x2, y)`` marginals.
+
+    Parameters
+    ----------
+    P : ndarray of shape (n1, n2, ny)
+        A validated probability table (non-negative, sums to 1).
+    tol : float
+        Stop when the certified duality gap (nats) is at most ``tol``.
+    max_iter : int
+        Most interior-point iterations.
+
+    Returns
+    -------
+    BrojaSolution
+    """
+    if np.count_nonzero(P.sum(axis=(0, 1))) <= 1:
+        # One class: H(Y | X1, X2) = 0 for every Q, so P itself is optimal.
+        return BrojaSolution(q=P.copy(), objective=0.0, duality_gap=0.0, n_iter=0, converged=True)
+    problem = _DualProblem(P)
+    threads = None if P.shape[2] * min(P.shape[:2]) >= _THREADED_SIZE else 1
+    with threadpool_limits(limits=threads, user_api="blas"):
+        ipm = _InteriorPoint(problem)
+        n_iter = 0
+        while True:
+            # The complementarity sum is the gap up to the marginal error, so the
+            # (costlier) certificate is only worth computing once it is small.
+            done = problem.n_pairs * ipm.mean_complementarity() <= tol
+            if done or n_iter == max_iter:
+                q, objective, gap = problem.certify(ipm.z, ipm.t, ipm.E)
+                if gap <= tol or n_iter == max_iter:
+                    break
+            ipm.iterate()
+            n_iter += 1
+    return BrojaSolution(q=q, objective=objective, duality_gap=max(gap, 0.0), n_iter=n_iter,
+                         converged=bool(gap <= tol))
