@@ -57,32 +57,32 @@ def cka_ratio(hsic_ab, hsic_aa, hsic_bb):
     return min(hsic_ab / (hsic_aa * hsic_bb) ** 0.5, 1.0)
 
 
-def _kernel_traces(A, B):
-    """``tr(KL)``, ``tr(KK)``, ``tr(LL)`` for ``K = A A^T`` and ``L = B B^T``.
+def _kernel_traces(X, d_a):
+    """``tr(KL)``, ``tr(KK)``, ``tr(LL)`` for ``K = A A^T``, ``L = B B^T``, ``X = [A B]``.
 
-    ``tr(KL) = ||A^T B||_F^2``: one product of ``[A B]`` with itself gives
-    all three in O(n (d1 + d2)^2). When features outnumber samples the
-    n x n kernels are the smaller matrices, and used instead.
+    ``tr(KL) = ||A^T B||_F^2``: the one product ``X^T X`` gives all three in
+    O(n (d1 + d2)^2). When features outnumber samples the n x n kernels are
+    the smaller matrices, and used instead.
     """
-    n, d_a = A.shape
-    if d_a + B.shape[1] <= n:
-        X = ops_for(A).hstack([A, B])
+    n, d = X.shape
+    if d <= n:
         cross = X.T @ X
         blocks = cross[:d_a, d_a:], cross[:d_a, :d_a], cross[d_a:, d_a:]
         return [float((block**2).sum()) for block in blocks]
-    K, L = A @ A.T, B @ B.T
+    K, L = X[:, :d_a] @ X[:, :d_a].T, X[:, d_a:] @ X[:, d_a:].T
     return [float((P * Q).sum()) for P, Q in ((K, L), (K, K), (L, L))]
 
 
 def _linear_cka(A, B, unbiased):
-    n = A.shape[0]
+    n, d_a = A.shape
     # HSIC with a linear kernel does not depend on column means; centring
     # first keeps the sums below free of cancellation.
-    A, B = center_columns(A), center_columns(B)
+    X = center_columns(ops_for(A).hstack([A, B]))
+    A, B = X[:, :d_a], X[:, d_a:]
     # K = A A^T: K 1 = A (A^T 1), diag K = the squared row norms.
     k_sums, l_sums = A @ A.sum(0), B @ B.sum(0)
     k_diag, l_diag = (A * A).sum(1), (B * B).sum(1)
-    trace_ab, trace_aa, trace_bb = _kernel_traces(A, B)
+    trace_ab, trace_aa, trace_bb = _kernel_traces(X, d_a)
     return cka_ratio(
         hsic(trace_ab, k_sums, l_sums, k_diag, l_diag, n, unbiased),
         hsic(trace_aa, k_sums, k_sums, k_diag, k_diag, n, unbiased),
