@@ -247,6 +247,14 @@ def test_torch_inputs_give_the_numpy_value(rng, func):
     assert func(torch.tensor(A), B) == pytest.approx(expected, rel=1e-10)  # mixed inputs
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("func", ALL_METRICS)
+def test_cuda_tensors_give_the_numpy_value(rng, func):
+    A, B = correlated_pair(rng, 40, 5, 3)
+    assert func(torch.tensor(A, device="cuda"), torch.tensor(B, device="cuda")) == pytest.approx(
+        func(A, B), rel=1e-10)
+
+
 def test_float32_and_integer_inputs_are_computed_in_float64(rng):
     A = rng.integers(0, 5, size=(30, 4))
     B = A + rng.normal(size=(30, 4))
