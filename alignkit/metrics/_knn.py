@@ -37,7 +37,7 @@ def _top_k_mask(S, k, ops):
 
 
 def _neighbour_blocks(A, B, k, chunk_size):
-    """Yield ``(start, stop, S_a, S_b, mask_a, mask_b)`` per block of rows.
+    """Yield ``(start, S_a, S_b, mask_a, mask_b)`` per block of rows from ``start``.
 
     ``S_x`` holds the inner products of the block's rows with all rows (-inf
     at self), and ``mask_x`` their ``k`` nearest neighbours, self excluded.
@@ -55,7 +55,7 @@ def _neighbour_blocks(A, B, k, chunk_size):
             S[rows, rows + start] = -float("inf")
             blocks.append((S, _top_k_mask(S, k, ops)))
         (S_a, mask_a), (S_b, mask_b) = blocks
-        yield start, stop, S_a, S_b, mask_a, mask_b
+        yield start, S_a, S_b, mask_a, mask_b
 
 
 @fill_doc
@@ -192,20 +192,19 @@ def cknna(A, B, k=10, *, chunk_size=None, clip_quantile=None, normalize=False):
     if rows_all_equal(A) or rows_all_equal(B):  # no row nearer than another
         return 0.0
     ops = ops_for(A)
-    entries = {"ab": [], "aa": [], "bb": []}
-    for start, _, S_a, S_b, mask_a, mask_b in _neighbour_blocks(A, B, k, chunk_size):
-        for key, mask in (("ab", mask_a & mask_b), ("aa", mask_a), ("bb", mask_b)):
+    # (rows, cols, values) of the masked kernels, block by block.
+    sparse = {"K_mutual": [], "L_mutual": [], "K": [], "L": []}
+    for start, S_a, S_b, mask_a, mask_b in _neighbour_blocks(A, B, k, chunk_size):
+        mutual = mask_a & mask_b
+        for name, mask, S in (("K_mutual", mutual, S_a), ("L_mutual", mutual, S_b),
+                              ("K", mask_a, S_a), ("L", mask_b, S_b)):
             rows, cols = ops.nonzero(mask)
-            entries[key].append((rows + start, cols, S_a[mask], S_b[mask]))
-
-    def triplets(key, kernel):
-        # The blocks' (rows, cols, values of K (kernel=0) or L (kernel=1)).
-        parts = entries[key]
-        return tuple(ops.concatenate([part[i] for part in parts]) for i in (0, 1, 2 + kernel))
-
+            sparse[name].append((rows + start, cols, S[mask]))
+    P = {name: tuple(ops.concatenate(parts) for parts in zip(*blocks))
+         for name, blocks in sparse.items()}
     n = A.shape[0]
     return cka_ratio(
-        _sparse_hsic(triplets("ab", 0), triplets("ab", 1), n, ops),
-        _sparse_hsic(triplets("aa", 0), triplets("aa", 0), n, ops),
-        _sparse_hsic(triplets("bb", 1), triplets("bb", 1), n, ops),
+        _sparse_hsic(P["K_mutual"], P["L_mutual"], n, ops),
+        _sparse_hsic(P["K"], P["K"], n, ops),
+        _sparse_hsic(P["L"], P["L"], n, ops),
     )
