@@ -26,6 +26,7 @@ from ._training import (
     DivergenceGuard,
     EpochProgressBar,
     PerModalityGradientClipping,
+    TensorDataset,
     batch_loader,
     torch_threads,
 )
@@ -271,6 +272,7 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
                 lam=self.lam,
                 max_epochs=self.max_epochs,
                 batch_size=self.batch_size,
+                dataset=TensorDataset,
                 iterator_train=batch_loader,
                 iterator_train__shuffle=True,
                 iterator_valid=batch_loader,

@@ -6,7 +6,7 @@ import math
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
-from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
 
 from .losses import multimodal_info_nce
 
@@ -40,6 +40,25 @@ class AlignmentNet(NeuralNet):
                 "train_contrastive_loss", contrastive.item() if contrastive is not None else 0.0
             )
         return task if contrastive is None else task + self.lam * contrastive
+
+
+class TensorDataset(Dataset):
+    """``X`` and ``y`` as tensors, indexed a whole batch at a time.
+
+    skorch's default dataset indexes through sklearn's ``_safe_indexing`` on
+    every batch; with :func:`batch_loader` one tensor gather does the job.
+    """
+
+    def __init__(self, X, y):
+        self.X = torch.as_tensor(X)
+        self.y = torch.as_tensor(y)
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, index):
+        index = torch.as_tensor(index)
+        return self.X[index], self.y[index]
 
 
 def batch_loader(dataset, batch_size, shuffle=False):
