@@ -1,6 +1,6 @@
 """Helpers for the multimodal data contract."""
 
-from ._information import entropy, mutual_information
+from ._information import conditional_mutual_information, entropy, mutual_information
 from ._modalities import (
     concat_modalities,
     fit_modality_layout,
@@ -11,6 +11,7 @@ from ._modalities import (
 __all__ = [
     "entropy",
     "mutual_information",
+    "conditional_mutual_information",
     "concat_modalities",
     "fit_modality_layout",
     "resolve_modalities",

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-__all__ = ["entropy", "mutual_information"]
+__all__ = ["entropy", "mutual_information", "conditional_mutual_information"]
 
 
 def entropy(p):
@@ -33,18 +33,54 @@ def mutual_information(joint, a_axes, b_axes):
     >>> import numpy as np
     >>> from alignkit.utils import mutual_information
     >>> P = np.array([[0.5, 0.0], [0.0, 0.5]])       # A == B, one fair bit
-    >>> round(mutual_information(P, 0, 1) / np.log(2), 12)
+    >>> print(round(mutual_information(P, 0, 1) / np.log(2), 12))
+    1.0
+    """
+    return conditional_mutual_information(joint, a_axes, b_axes, ())
+
+
+def conditional_mutual_information(joint, a_axes, b_axes, c_axes):
+    """I(A; B | C) in nats from a joint probability table.
+
+    Parameters
+    ----------
+    joint : array-like of shape (k_0, k_1, ...)
+        Non-negative table summing to 1 over the variables of its axes.
+    a_axes, b_axes, c_axes : int or tuple of int
+        The axes that make up the variables A, B and the conditioning C
+        (``()`` for none); every other axis is marginalised out.
+
+    Returns
+    -------
+    cmi : float
+        ``H(A, C) + H(B, C) - H(A, B, C) - H(C)``, clipped at 0 against round-off.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit.utils import conditional_mutual_information
+    >>> P = np.zeros((2, 2, 2))                      # Y = X1 XOR X2, fair bits
+    >>> for x1 in range(2):
+    ...     for x2 in range(2):
+    ...         P[x1, x2, x1 ^ x2] = 0.25
+    >>> print(round(conditional_mutual_information(P, 0, 2, 1) / np.log(2), 12))
     1.0
     """
     joint = np.asarray(joint, dtype=np.float64)
-    a_axes = tuple(np.atleast_1d(a_axes).tolist())
-    b_axes = tuple(np.atleast_1d(b_axes).tolist())
-    if set(a_axes) & set(b_axes):
-        raise ValueError(f"a_axes {a_axes} and b_axes {b_axes} must not share an axis.")
+    a_axes, b_axes, c_axes = (tuple(np.atleast_1d(ax).astype(int).tolist()) for ax in (a_axes, b_axes, c_axes))
+    if set(a_axes) & set(b_axes) or set(c_axes) & set(a_axes + b_axes):
+        raise ValueError(
+            f"a_axes {a_axes}, b_axes {b_axes} and c_axes {c_axes} must not share an axis."
+        )
 
     def marginal(keep):
         drop = tuple(ax for ax in range(joint.ndim) if ax not in keep)
         return joint.sum(axis=drop)
 
-    mi = entropy(marginal(a_axes)) + entropy(marginal(b_axes)) - entropy(marginal(a_axes + b_axes))
-    return max(mi, 0.0)
+    cmi = (
+        entropy(marginal(a_axes + c_axes))
+        + entropy(marginal(b_axes + c_axes))
+        - entropy(marginal(a_axes + b_axes + c_axes))
+        - entropy(marginal(c_axes))
+    )
+    return max(cmi, 0.0)
