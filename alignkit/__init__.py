@@ -8,5 +8,6 @@ __version__ = "0.1.0.dev0"
 
 from ._aligned import AlignedMultimodalClassifier, AlignedMultimodalRegressor
 from .metrics import CKAScorer
+from .pid import PIDEstimator
 
-__all__ = ["AlignedMultimodalClassifier", "AlignedMultimodalRegressor", "CKAScorer"]
+__all__ = ["AlignedMultimodalClassifier", "AlignedMultimodalRegressor", "CKAScorer", "PIDEstimator"]

@@ -1,0 +1,350 @@
+"""Partial information decomposition (BROJA) of discrete distributions and samples."""
+
+import dataclasses
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
+
+from ..utils import conditional_mutual_information, mutual_information
+from ._solver import solve_broja
+
+__all__ = ["PIDBiasWarning", "PIDResult", "pid_from_joint", "pid_from_samples"]
+
+ATOM_NAMES = ("redundancy", "unique_1", "unique_2", "synergy")
+UNIT_SCALE = {"nats": 1.0, "bits": 1.0 / np.log(2.0)}
+# Fewer samples per joint-histogram cell than this triggers a PIDBiasWarning.
+MIN_SAMPLES_PER_CELL = 5
+
+_SOLVER_PARAMS = {
+    "units": [StrOptions(set(UNIT_SCALE))],
+    "tol": [Interval(Real, 0, None, closed="neither")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+}
+
+
+class PIDBiasWarning(UserWarning):
+    """Few samples per cell of the joint histogram: the plug-in PID is biased.
+
+    The bias inflates synergy (see :func:`pid_from_samples`); a shuffled-label
+    null (``n_permutations``) measures it.
+    """
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class PIDResult:
+    """The BROJA partial information decomposition of two sources about a target.
+
+    ``redundancy + uniqueness[0] = I(X1; Y)``,
+    ``redundancy + uniqueness[1] = I(X2; Y)`` and
+    ``redundancy + uniqueness.sum() + synergy = mutual_info = I(X1, X2; Y)``.
+
+    Attributes
+    ----------
+    redundancy : float
+        ``R = I_Q(X1; Y) + I_Q(X2; Y) - I_Q(X1, X2; Y)`` at the optimal ``Q``.
+    uniqueness : ndarray of shape (2,)
+        ``U1 = I_Q(X1; Y | X2)`` and ``U2 = I_Q(X2; Y | X1)``.
+    synergy : float
+        ``S = I_P(X1, X2; Y) - I_Q(X1, X2; Y)``.
+    mutual_info : float
+        ``I_P(X1, X2; Y)``.
+    units : {"bits", "nats"}
+        Units of every information quantity here, ``duality_gap`` included.
+    joint : ndarray of shape (n_x1, n_x2, n_y)
+        The table ``P`` that was decomposed.
+    optimal_joint : ndarray of shape (n_x1, n_x2, n_y)
+        The minimiser ``Q`` of ``I_Q(X1, X2; Y)`` among the tables with
+        ``P``'s ``(x1, y)`` and ``(x2, y)`` marginals (exactly, to round-off).
+    n_iter : int
+        Interior-point iterations.
+    duality_gap : float
+        Certified bound on how far ``I_Q(X1, X2; Y)`` lies above its minimum,
+        and so on the solver error of each atom.
+    converged : bool
+        Whether ``duality_gap <= tol``.
+    n_samples : int or None
+        Sample count behind ``joint`` (:func:`pid_from_samples`), else None.
+    bias : ndarray of shape (4,) or None
+        Estimated plug-in bias of ``atoms``: the mean of the shuffled-label
+        null when ``n_permutations > 0``, else ``(0, 0, 0, b)`` with ``b`` the
+        Miller-Madow term ``(K12 - 1)(KY - 1) / (2 N)`` (``K12`` occupied
+        ``(x1, x2)`` cells, ``KY`` classes, ``N`` samples).
+    corrected : ndarray of shape (4,) or None
+        ``atoms - bias``: the bias-corrected (R, U1, U2, S).
+    null_distribution : ndarray of shape (n_permutations, 4) or None
+        The atoms of ``(x1, x2, permuted y)`` for each permutation.
+    pvalues : ndarray of shape (4,) or None
+        ``(1 + #{null >= observed}) / (1 + n_permutations)`` per atom.
+    """
+
+    redundancy: float
+    uniqueness: np.ndarray
+    synergy: float
+    mutual_info: float
+    units: str
+    joint: np.ndarray
+    optimal_joint: np.ndarray
+    n_iter: int
+    duality_gap: float
+    converged: bool
+    n_samples: int = None
+    bias: np.ndarray = None
+    corrected: np.ndarray = None
+    null_distribution: np.ndarray = None
+    pvalues: np.ndarray = None
+
+    @property
+    def atoms(self):
+        """ndarray of shape (4,): ``(R, U1, U2, S)``."""
+        return np.array([self.redundancy, *self.uniqueness, self.synergy])
+
+    def __repr__(self):
+        r, u1, u2, s = (f"{round(v, 6) + 0.0:g}" for v in self.atoms)
+        return (
+            f"PIDResult(redundancy={r}, uniqueness=({u1}, {u2}), synergy={s}, "
+            f"units={self.units!r})"
+        )
+
+
+def check_joint(P):
+    """Validate a probability table ``P[x1, x2, y]``; returns it as float64."""
+    P = check_array(P, ensure_2d=False, allow_nd=True, dtype=np.float64, input_name="P")
+    if P.ndim != 3:
+        raise ValueError(
+            f"P must be a 3-D probability table P[x1, x2, y]; got an array of shape {P.shape}."
+        )
+    if P.min() < 0:
+        raise ValueError(f"P must be non-negative; its smallest entry is {P.min():.6g}.")
+    total = P.sum()
+    if abs(total - 1.0) > 1e-9:
+        raise ValueError(
+            f"P must sum to 1; it sums to {total:.12g}. Divide a count table by its total."
+        )
+    return P / total
+
+
+def decompose(P, units, tol, max_iter):
+    """The PID of a validated table (no sampling information)."""
+    solution = solve_broja(P, tol=tol, max_iter=max_iter)
+    if not solution.converged:
+        warnings.warn(
+            f"The PID solver stopped after max_iter={max_iter} iterations with a duality "
+            f"gap of {solution.duality_gap:.3g} nats > tol={tol:.3g}; increase max_iter.",
+            ConvergenceWarning,
+        )
+    Q = solution.q
+    min_info = mutual_information(Q, (0, 1), 2)
+    scale = UNIT_SCALE[units]
+    return PIDResult(
+        redundancy=scale * (mutual_information(Q, 0, 2) + mutual_information(Q, 1, 2) - min_info),
+        uniqueness=scale * np.array(
+            [conditional_mutual_information(Q, 0, 2, 1), conditional_mutual_information(Q, 1, 2, 0)]
+        ),
+        synergy=scale * (mutual_information(P, (0, 1), 2) - min_info),
+        mutual_info=scale * mutual_information(P, (0, 1), 2),
+        units=units,
+        joint=P,
+        optimal_joint=Q,
+        n_iter=solution.n_iter,
+        duality_gap=scale * solution.duality_gap,
+        converged=solution.converged,
+    )
+
+
+@validate_params({"P": ["array-like"], **_SOLVER_PARAMS}, prefer_skip_nested_validation=True)
+def pid_from_joint(P, *, units="bits", tol=1e-10, max_iter=100):
+    """Partial information decomposition of a discrete joint distribution.
+
+    The BROJA decomposition (Bertschinger et al. 2014): with ``Q*`` the table
+    that minimises ``I_Q(X1, X2; Y)`` among those sharing ``P``'s ``(x1, y)``
+    and ``(x2, y)`` marginals, redundancy ``R = I_Q*(X1; Y) + I_Q*(X2; Y) -
+    I_Q*(X1, X2; Y)``, uniqueness ``U1 = I_Q*(X1; Y | X2)``, ``U2 = I_Q*(X2; Y |
+    X1)`` and synergy ``S = I_P(X1, X2; Y) - I_Q*(X1, X2; Y)``.
+
+    ``Q*`` is found by a primal-dual interior-point method on the problem's
+    dual, whose answer comes with a certified duality gap.
+
+    Parameters
+    ----------
+    P : array-like of shape (n_x1, n_x2, n_y)
+        Non-negative, summing to 1. Zero cells and empty classes are fine.
+    units : {"bits", "nats"}, default="bits"
+        Units of the returned information quantities.
+    tol : float, default=1e-10
+        Stop when the certified duality gap, in nats, is at most ``tol``; it
+        bounds the solver error of every atom.
+    max_iter : int, default=100
+        Most interior-point iterations; a ``ConvergenceWarning`` says when they
+        were not enough.
+
+    Returns
+    -------
+    result : PIDResult
+        ``redundancy``, ``uniqueness`` (shape (2,)), ``synergy``,
+        ``mutual_info``, the optimal table and the solver's diagnostics.
+
+    See Also
+    --------
+    pid_from_samples : The PID of discrete samples, with a shuffled-label null.
+    PIDEstimator : The PID of continuous multimodal data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit.pid import pid_from_joint
+    >>> P = np.zeros((2, 2, 2))                   # Y = X1 AND X2, fair bits
+    >>> for x1 in range(2):
+    ...     for x2 in range(2):
+    ...         P[x1, x2, x1 & x2] = 0.25
+    >>> pid_from_joint(P)
+    PIDResult(redundancy=0.311278, uniqueness=(0, 0), synergy=0.5, units='bits')
+    """
+    return decompose(check_joint(P), units, tol, max_iter)
+
+
+def _codes(values, name):
+    values = column_or_1d(values, warn=True)
+    if values.dtype.kind in "fc":
+        values = check_array(values.reshape(-1, 1), input_name=name, dtype=None).ravel()
+    return np.unique(values, return_inverse=True)[1].ravel()
+
+
+@validate_params(
+    {
+        "x1": ["array-like"],
+        "x2": ["array-like"],
+        "y": ["array-like"],
+        "n_permutations": [Interval(Integral, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+        **_SOLVER_PARAMS,
+    },
+    prefer_skip_nested_validation=True,
+)
+def pid_from_samples(x1, x2, y, *, units="bits", n_permutations=0, random_state=None,
+                     n_jobs=None, tol=1e-10, max_iter=100):
+    """Partial information decomposition of paired discrete samples.
+
+    The plug-in estimate: the joint histogram of ``(x1, x2, y)`` is decomposed
+    by :func:`pid_from_joint`. It is biased upwards, and the bias lands almost
+    entirely in synergy: with independent ``X1``, ``X2``, ``Y`` on 20 x 20 x 2
+    symbols and 2000 samples, ``S`` comes out near 0.16 bits instead of 0,
+    about the Miller-Madow term ``(|X1||X2| - 1)(|Y| - 1) / (2 N ln 2)``.
+    Fewer than 5 samples per histogram cell raise a :class:`PIDBiasWarning`.
+
+    The result carries a bias estimate and bias-corrected atoms. With
+    ``n_permutations > 0`` they come from a shuffled-label null: the PID of
+    ``(x1, x2, permuted y)``, which keeps every marginal and destroys all
+    information about ``y``; its mean is the bias and its spread gives a
+    p-value per atom. Without permutations the bias is the Miller-Madow term,
+    put entirely in synergy.
+
+    Parameters
+    ----------
+    x1, x2 : array-like of shape (n_samples,)
+        Discrete values (any hashable dtype) of the two sources.
+    y : array-like of shape (n_samples,)
+        Discrete target; at least two classes.
+    units : {"bits", "nats"}, default="bits"
+        Units of the returned information quantities.
+    n_permutations : int, default=0
+        Shuffled-label null draws.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the permutations.
+    n_jobs : int, default=None
+        Parallel jobs (joblib) for the permutations.
+    tol : float, default=1e-10
+        Certified duality-gap tolerance (nats) of each solve.
+    max_iter : int, default=100
+        Most interior-point iterations per solve.
+
+    Returns
+    -------
+    result : PIDResult
+        The decomposition of the plug-in joint with ``n_samples``, ``bias``
+        and ``corrected`` set, and ``null_distribution`` and ``pvalues`` when
+        ``n_permutations > 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit.pid import pid_from_samples
+    >>> rng = np.random.default_rng(0)
+    >>> x1, x2 = rng.integers(0, 2, size=(2, 4000))
+    >>> res = pid_from_samples(x1, x2, x1 ^ x2, n_permutations=20, random_state=0)
+    >>> print(round(res.synergy, 2), res.pvalues[3])
+    1.0 0.047...
+    """
+    codes = [_codes(values, name) for values, name in ((x1, "x1"), (x2, "x2"), (y, "y"))]
+    check_consistent_length(*codes)
+    if len(codes[2]) < 2:
+        raise ValueError(f"pid_from_samples needs at least 2 samples; got {len(codes[2])} sample.")
+    shape = tuple(int(c.max()) + 1 for c in codes)
+    if shape[2] < 2:
+        raise ValueError("y has 1 class; the PID of a constant target is empty (need 2 or more).")
+    return pid_of_codes(*codes, shape, units=units, n_permutations=n_permutations,
+                        random_state=random_state, n_jobs=n_jobs, tol=tol, max_iter=max_iter)
+
+
+def histogram(c1, c2, cy, shape):
+    """Plug-in joint distribution of integer codes on a fixed alphabet."""
+    flat = np.ravel_multi_index((c1, c2, cy), shape)
+    return np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape) / len(flat)
+
+
+def null_bias(P, n_samples):
+    """Miller-Madow bias (nats) of the plug-in ``I(X1, X2; Y)`` when Y carries
+    no information: ``(K12 - 1)(KY - 1) / (2 N)`` over occupied cells."""
+    k12 = np.count_nonzero(P.sum(axis=2))
+    ky = np.count_nonzero(P.sum(axis=(0, 1)))
+    return (k12 - 1) * (ky - 1) / (2.0 * n_samples)
+
+
+def _null_atoms(c1, c2, cy, shape, tol, max_iter):
+    return decompose(histogram(c1, c2, cy, shape), "nats", tol, max_iter).atoms
+
+
+def pid_of_codes(c1, c2, cy, shape, *, units, n_permutations, random_state, n_jobs, tol,
+                 max_iter):
+    """The plug-in PID of integer codes on the alphabet ``shape``, with its bias
+    estimate and, when asked, the shuffled-label null."""
+    n_samples = len(cy)
+    P = histogram(c1, c2, cy, shape)
+    result = decompose(P, units, tol, max_iter)
+    scale = UNIT_SCALE[units]
+    analytic_bias = scale * null_bias(P, n_samples)
+    n_cells = int(np.prod(shape))
+    if n_samples < MIN_SAMPLES_PER_CELL * n_cells:
+        warnings.warn(
+            f"{n_samples} samples for a {'x'.join(map(str, shape))} joint histogram "
+            f"({n_samples / n_cells:.2g} per cell): the plug-in PID overstates synergy by "
+            f"about {analytic_bias:.3g} {units} (Miller-Madow). Use n_permutations for a "
+            "shuffled-label null and bias-corrected atoms, or fewer clusters.",
+            PIDBiasWarning,
+        )
+    null = pvalues = None
+    if n_permutations:
+        rng = check_random_state(random_state)
+        permutations = [rng.permutation(n_samples) for _ in range(n_permutations)]
+        null = scale * np.array(
+            Parallel(n_jobs=n_jobs)(
+                delayed(_null_atoms)(c1, c2, cy[perm], shape, tol, max_iter)
+                for perm in permutations
+            )
+        )
+        bias = null.mean(axis=0)
+        # A null atom within the solver's accuracy of the observed one counts as reaching it.
+        reached = null >= result.atoms - scale * max(tol, result.duality_gap)
+        pvalues = (1.0 + reached.sum(axis=0)) / (1.0 + n_permutations)
+    else:
+        bias = np.array([0.0, 0.0, 0.0, analytic_bias])
+    return dataclasses.replace(
+        result, n_samples=n_samples, bias=bias, corrected=result.atoms - bias,
+        null_distribution=null, pvalues=pvalues,
+    )

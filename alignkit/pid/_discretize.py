@@ -1,0 +1,125 @@
+"""Turning one modality's features, or a target, into integer codes."""
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import KBinsDiscretizer, Normalizer
+
+__all__ = ["ModalityCoder", "fit_target_coder"]
+
+
+class _Categories:
+    """Maps the values seen in ``fit`` to ``0..k-1``; anything else is an error."""
+
+    def fit(self, values, what):
+        self.categories_ = np.unique(values)
+        self.n_codes_ = len(self.categories_)
+        self.what = what
+        return self
+
+    def transform(self, values):
+        codes = np.clip(np.searchsorted(self.categories_, values), 0, len(self.categories_) - 1)
+        unseen = self.categories_[codes] != values
+        if np.any(unseen):
+            raise ValueError(
+                f"{self.what} contains values not seen in fit, e.g. {values[unseen][0]!r}; "
+                f"the fitted values are {self.categories_[:10].tolist()}"
+                f"{' ...' if len(self.categories_) > 10 else ''}."
+            )
+        return codes
+
+
+class ModalityCoder:
+    """Discretise one modality's block of columns into ``n_codes_`` codes.
+
+    ``"kmeans"`` (Liang et al. 2023): rows L2-normalised (when ``row_normalize``
+    and the modality has more than one column), PCA to ``n_components``, then
+    KMeans with ``n_clusters``. ``"quantile"``: the same projection to one
+    principal component, cut at its quantiles into ``n_clusters`` bins. ``None``:
+    a single column of codes, used as they are. Otherwise a clusterer with
+    ``fit`` and ``predict``, cloned. Clusters are capped at the number of
+    distinct rows, so tiny data sets are well defined.
+    """
+
+    def __init__(self, discretizer, n_clusters, n_components, row_normalize, random_state, what):
+        self.discretizer = discretizer
+        self.n_clusters = n_clusters
+        self.n_components = n_components
+        self.row_normalize = row_normalize
+        self.random_state = random_state
+        self.what = what
+
+    def _projection(self, X, n_components):
+        steps = [Normalizer()] if self.row_normalize and X.shape[1] > 1 else []
+        n_components = min(n_components, *X.shape)
+        if n_components < X.shape[1]:
+            steps.append(PCA(n_components=n_components, random_state=self.random_state))
+        return steps
+
+    def fit(self, X):
+        if self.discretizer is None:
+            if X.shape[1] != 1:
+                raise ValueError(
+                    f"With discretizer=None each modality must be one column of discrete "
+                    f"codes; {self.what} has {X.shape[1]} columns."
+                )
+            self.model_ = None
+            self.labels_ = _Categories().fit(X[:, 0], self.what)
+        else:
+            n_distinct = len(np.unique(X, axis=0))
+            k = min(self.n_clusters, n_distinct)
+            if self.discretizer == "kmeans":
+                last = KMeans(n_clusters=k, n_init="auto", random_state=self.random_state)
+                steps = self._projection(X, self.n_components) + [last]
+            elif self.discretizer == "quantile":
+                last = KBinsDiscretizer(n_bins=max(k, 2), encode="ordinal", strategy="quantile",
+                                        quantile_method="averaged_inverted_cdf")
+                steps = self._projection(X, 1) + [last]
+            else:
+                steps = [clone(self.discretizer)]
+            self.model_ = make_pipeline(*steps).fit(X)
+            self.labels_ = _Categories().fit(self._raw(X), f"the clusters of {self.what}")
+        self.n_codes_ = self.labels_.n_codes_
+        return self
+
+    def _raw(self, X):
+        if self.model_ is None:
+            return X[:, 0]
+        if hasattr(self.model_, "predict"):
+            return self.model_.predict(X)
+        return self.model_.transform(X)[:, 0]
+
+    def transform(self, X):
+        return self.labels_.transform(self._raw(X))
+
+
+class _ThresholdCoder:
+    n_codes_ = 2
+
+    def __init__(self, threshold):
+        self.threshold = threshold
+
+    def transform(self, y):
+        return (np.asarray(y, dtype=np.float64) >= self.threshold).astype(np.intp)
+
+
+class _BinCoder:
+    def __init__(self, n_bins, y):
+        self.bins = KBinsDiscretizer(n_bins=n_bins, encode="ordinal", strategy="quantile",
+                                     quantile_method="averaged_inverted_cdf")
+        self.bins.fit(np.asarray(y, dtype=np.float64).reshape(-1, 1))
+        self.n_codes_ = int(self.bins.n_bins_[0])
+
+    def transform(self, y):
+        return self.bins.transform(np.asarray(y, dtype=np.float64).reshape(-1, 1))[:, 0].astype(np.intp)
+
+
+def fit_target_coder(y, n_bins, threshold):
+    """A coder for the target: thresholded, quantile-binned, or its classes."""
+    if threshold is not None:
+        return _ThresholdCoder(threshold)
+    if n_bins is not None:
+        return _BinCoder(n_bins, y)
+    return _Categories().fit(y, "y")

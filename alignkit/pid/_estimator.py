@@ -1,0 +1,337 @@
+"""PIDEstimator: the partial information decomposition of two modalities of ``X``."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from ..utils import fit_modality_layout, mutual_information, split_modalities
+from ._decomposition import UNIT_SCALE, histogram, pid_of_codes
+from ._discretize import ModalityCoder, fit_target_coder
+
+__all__ = ["PIDEstimator"]
+
+
+class PIDEstimator(TransformerMixin, BaseEstimator):
+    """Partial information decomposition of two modalities about a target.
+
+    Splits the information ``I(X1, X2; Y)`` that two modalities carry about
+    ``y`` into redundancy (carried by both), uniqueness (by one only) and
+    synergy (by their combination only), with the BROJA definition. Which
+    atom dominates says whether aligning the modalities' representations
+    should help (redundancy), hurt (uniqueness) or needs tuning (synergy).
+
+    Each modality is discretised on its own (by default as Liang et al. 2023
+    do: rows L2-normalised, PCA to ``n_components``, KMeans into
+    ``n_clusters``); the plug-in histogram of the two codes and the target is
+    decomposed by :func:`~alignkit.pid.pid_from_joint`.
+
+    The plug-in estimate is biased upwards, almost entirely in synergy (about
+    ``(K1 K2 - 1)(|Y| - 1) / (2 N ln 2)`` bits for ``K1 x K2`` clusters and
+    ``N`` samples when ``y`` is independent of ``X``); ``fit`` warns with a
+    :class:`~alignkit.pid.PIDBiasWarning` when there are fewer than 5 samples
+    per histogram cell. ``bias_`` and ``corrected_`` give the estimated bias
+    and bias-corrected atoms, from a shuffled-label null when
+    ``n_permutations > 0`` (see :func:`~alignkit.pid.pid_from_samples`).
+
+    Parameters
+    ----------
+    modality_dims : list of int, default=None
+        Columns of each modality in ``X``, in order. ``None``: from the
+        ``name__`` prefixes of a DataFrame's columns, else two halves.
+    pair : tuple of two int, default=(0, 1)
+        The two modalities to decompose when there are more.
+    discretizer : {"kmeans", "quantile"}, estimator or None, default="kmeans"
+        How each modality becomes codes. ``"kmeans"``: optional row
+        normalisation, PCA, KMeans. ``"quantile"``: the same normalisation,
+        the first principal component, ``n_clusters`` quantile bins. An
+        estimator with ``fit`` and ``predict`` (a clusterer) is cloned per
+        modality. ``None``: each modality is one column of discrete codes.
+    n_clusters : int, default=20
+        Codes per modality; capped at the number of distinct rows.
+    n_components : int, default=5
+        PCA components before KMeans; capped at the modality's width.
+    row_normalize : bool, default=True
+        L2-normalise each row of a modality (wider than one column) first.
+    n_bins_y : int, default=None
+        Cut a continuous target into this many quantile bins.
+    y_threshold : float, default=None
+        Binarise a continuous target: class 1 where ``y >= y_threshold`` (the
+        MOSEI convention with 0). At most one of ``n_bins_y`` and
+        ``y_threshold`` may be set; with neither, ``y`` holds class labels.
+    units : {"bits", "nats"}, default="bits"
+        Units of every fitted information quantity.
+    n_permutations : int, default=0
+        Shuffled-label null draws for ``null_distribution_``, ``pvalues_``
+        and a null-based ``bias_``.
+    n_jobs : int, default=None
+        Parallel jobs (joblib) for the permutations.
+    tol : float, default=1e-10
+        Certified duality-gap tolerance (nats) of the solver.
+    max_iter : int, default=100
+        Most interior-point iterations per solve.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the discretisers and the permutations.
+
+    Attributes
+    ----------
+    redundancy_ : float
+        Redundancy ``R``.
+    uniqueness_ : ndarray of shape (2,)
+        Unique information ``U1``, ``U2`` of the two modalities of ``pair``.
+    synergy_ : float
+        Synergy ``S``.
+    mutual_info_ : float
+        ``I(X1, X2; Y) = R + U1 + U2 + S`` under the fitted discretisation.
+    joint_ : ndarray of shape (n_codes_1, n_codes_2, n_classes)
+        The plug-in joint distribution of the codes and the target.
+    pid_ : PIDResult
+        The full result: the optimal joint, ``n_iter``, ``duality_gap``, ...
+    n_iter_ : int
+        Interior-point iterations of the solve.
+    duality_gap_ : float
+        Certified bound on the solver error of each atom, in ``units``.
+    bias_ : ndarray of shape (4,)
+        Estimated plug-in bias of (R, U1, U2, S).
+    corrected_ : ndarray of shape (4,)
+        Bias-corrected (R, U1, U2, S).
+    null_distribution_ : ndarray of shape (n_permutations, 4)
+        (R, U1, U2, S) of each shuffled-label draw; only when
+        ``n_permutations > 0``.
+    pvalues_ : ndarray of shape (4,)
+        Permutation p-value of each atom; only when ``n_permutations > 0``.
+    coders_ : list of two fitted discretisers
+        One per modality of ``pair``; ``coders_[m].model_`` is the fitted
+        scikit-learn pipeline (None when ``discretizer=None``).
+    modality_dims_ : list of int
+        Columns per modality of ``X``.
+    modality_names_ : list of str
+        Modality names (``name__`` prefixes, else ``"m0"``, ``"m1"``, ...).
+    n_features_in_ : int
+        Number of columns of ``X``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of ``X``, when it had string column names.
+
+    See Also
+    --------
+    alignkit.pid.pid_from_joint : The PID of a probability table.
+    alignkit.pid.pid_from_samples : The PID of discrete samples.
+
+    References
+    ----------
+    N. Bertschinger, J. Rauh, E. Olbrich, J. Jost, N. Ay. Quantifying unique
+    information. Entropy 16, 2014.
+
+    P. P. Liang et al. Quantifying & modeling multimodal interactions: an
+    information decomposition framework. NeurIPS 2023.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit.pid import PIDEstimator
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, size=2000)                    # both modalities see y
+    >>> shared = y[:, None] + 0.3 * rng.normal(size=(2000, 1))
+    >>> X = np.hstack([shared + 0.1 * rng.normal(size=(2000, 3)),    # modality 0
+    ...                shared + 0.1 * rng.normal(size=(2000, 2))])   # modality 1
+    >>> est = PIDEstimator(modality_dims=[3, 2], n_clusters=4, row_normalize=False,
+    ...                    random_state=0).fit(X, y)
+    >>> print(np.round([est.redundancy_, *est.uniqueness_, est.synergy_], 2))
+    [0.76 0.01 0.   0.02]
+    >>> est.transform(X[:3])
+    array([[0, 1],
+           [3, 1],
+           [3, 1]])
+    """
+
+    _parameter_constraints = {
+        "modality_dims": ["array-like", None],
+        "pair": ["array-like"],
+        "discretizer": [StrOptions({"kmeans", "quantile"}), HasMethods(["fit", "predict"]), None],
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "row_normalize": ["boolean"],
+        "n_bins_y": [Interval(Integral, 2, None, closed="left"), None],
+        "y_threshold": [Real, None],
+        "units": [StrOptions(set(UNIT_SCALE))],
+        "n_permutations": [Interval(Integral, 0, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, modality_dims=None, *, pair=(0, 1), discretizer="kmeans", n_clusters=20,
+                 n_components=5, row_normalize=True, n_bins_y=None, y_threshold=None,
+                 units="bits", n_permutations=0, n_jobs=None, tol=1e-10, max_iter=100,
+                 random_state=None):
+        self.modality_dims = modality_dims
+        self.pair = pair
+        self.discretizer = discretizer
+        self.n_clusters = n_clusters
+        self.n_components = n_components
+        self.row_normalize = row_normalize
+        self.n_bins_y = n_bins_y
+        self.y_threshold = y_threshold
+        self.units = units
+        self.n_permutations = n_permutations
+        self.n_jobs = n_jobs
+        self.tol = tol
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def _check_pair(self, n_modalities):
+        pair = list(self.pair)
+        if (
+            len(pair) != 2
+            or not all(isinstance(m, Integral) and 0 <= m < n_modalities for m in pair)
+            or pair[0] == pair[1]
+        ):
+            raise ValueError(
+                f"pair must be two different modality indices in [0, {n_modalities}); "
+                f"got {self.pair!r}."
+            )
+        return [int(m) for m in pair]
+
+    def _check_y_options(self, y):
+        if self.n_bins_y is not None and self.y_threshold is not None:
+            raise ValueError(
+                "Set at most one of n_bins_y (quantile bins) and y_threshold (binarise); "
+                f"got n_bins_y={self.n_bins_y} and y_threshold={self.y_threshold}."
+            )
+        if self.n_bins_y is None and self.y_threshold is None and type_of_target(y) == "continuous":
+            raise ValueError(
+                "y is continuous; PID needs a discrete target. Set n_bins_y to cut it into "
+                "quantile bins or y_threshold to binarise it."
+            )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Discretise the two modalities and decompose their information about ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, sum(modality_dims))
+            The modalities' features side by side.
+        y : array-like of shape (n_samples,)
+            Class labels, or a continuous target with ``n_bins_y`` or
+            ``y_threshold``.
+
+        Returns
+        -------
+        self : PIDEstimator
+            The fitted estimator.
+        """
+        X, y = validate_data(self, X, y, reset=True, ensure_min_samples=2)
+        dims = fit_modality_layout(self)
+        pair = self._check_pair(len(dims))
+        self._check_y_options(y)
+        blocks = split_modalities(X, dims)
+        seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=3)
+        self.coders_ = [
+            ModalityCoder(self.discretizer, self.n_clusters, self.n_components,
+                          self.row_normalize, seed, f"modality {self.modality_names_[m]!r}")
+            .fit(blocks[m])
+            for m, seed in zip(pair, seeds)
+        ]
+        self.target_coder_ = fit_target_coder(y, self.n_bins_y, self.y_threshold)
+        y_codes = self.target_coder_.transform(y)
+        if len(np.unique(y_codes)) < 2:
+            raise ValueError(
+                "y has 1 class after discretisation; the PID of a constant target is empty "
+                "(need 2 or more classes)."
+            )
+        codes = self._codes(blocks)
+        shape = (self.coders_[0].n_codes_, self.coders_[1].n_codes_, self.target_coder_.n_codes_)
+        result = pid_of_codes(codes[:, 0], codes[:, 1], y_codes, shape, units=self.units,
+                              n_permutations=self.n_permutations, random_state=seeds[2],
+                              n_jobs=self.n_jobs, tol=self.tol, max_iter=self.max_iter)
+        self.pid_ = result
+        self.redundancy_ = result.redundancy
+        self.uniqueness_ = result.uniqueness
+        self.synergy_ = result.synergy
+        self.mutual_info_ = result.mutual_info
+        self.joint_ = result.joint
+        self.n_iter_ = result.n_iter
+        self.duality_gap_ = result.duality_gap
+        self.bias_ = result.bias
+        self.corrected_ = result.corrected
+        if self.n_permutations:
+            self.null_distribution_ = result.null_distribution
+            self.pvalues_ = result.pvalues
+        return self
+
+    def _codes(self, blocks):
+        pair = self._check_pair(len(blocks))
+        return np.column_stack([coder.transform(blocks[m]) for coder, m in zip(self.coders_, pair)])
+
+    def transform(self, X):
+        """The discrete code of each modality of ``pair``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, sum(modality_dims))
+            The modalities' features side by side.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, 2)
+            Integer codes in ``[0, joint_.shape[m])`` for the two modalities.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False)
+        return self._codes(split_modalities(X, self.modality_dims_))
+
+    def score(self, X, y):
+        """``I(X1, X2; Y)`` of ``(X, y)`` under the fitted discretisation.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, sum(modality_dims))
+            The modalities' features side by side.
+        y : array-like of shape (n_samples,)
+            Targets, coded as in ``fit``.
+
+        Returns
+        -------
+        score : float
+            The plug-in mutual information, in ``units``.
+        """
+        codes = self.transform(X)
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(codes, y)
+        P = histogram(codes[:, 0], codes[:, 1], self.target_coder_.transform(y), self.joint_.shape)
+        return UNIT_SCALE[self.units] * mutual_information(P, (0, 1), 2)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the two code columns: ``<modality name>_code``.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Checked against the names seen in ``fit``; otherwise unused.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self)
+        _check_feature_names_in(self, input_features)
+        pair = self._check_pair(len(self.modality_dims_))
+        return np.array([f"{self.modality_names_[m]}_code" for m in pair], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.transformer_tags.preserves_dtype = []
+        return tags
