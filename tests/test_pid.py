@@ -1,0 +1,290 @@
+"""The BROJA decomposition: canonical gates, identities, invariances, an
+independent slow solver, bad input, and the plug-in bias of sampled PIDs."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from joblib import parallel_config
+from scipy.optimize import minimize
+from sklearn.exceptions import ConvergenceWarning
+
+from alignkit.pid import PIDBiasWarning, pid_from_joint, pid_from_samples
+from alignkit.utils import mutual_information
+
+LN2 = np.log(2.0)
+
+
+def gate(f, n_y):
+    """The joint of two fair independent bits and Y = f(X1, X2)."""
+    P = np.zeros((2, 2, n_y))
+    for x1 in range(2):
+        for x2 in range(2):
+            P[x1, x2, f(x1, x2)] += 0.25
+    return P
+
+
+def binary_entropy(p):
+    return -(p * np.log2(p) + (1 - p) * np.log2(1 - p))
+
+
+RDN = np.zeros((2, 2, 2))
+RDN[0, 0, 0] = RDN[1, 1, 1] = 0.5
+
+# name -> (P, (R, U1, U2, S) in bits)
+GATES = {
+    "XOR": (gate(lambda a, b: a ^ b, 2), (0.0, 0.0, 0.0, 1.0)),
+    "AND": (gate(lambda a, b: a & b, 2), (binary_entropy(0.25) - 0.5, 0.0, 0.0, 0.5)),
+    "COPY": (gate(lambda a, b: 2 * a + b, 4), (0.0, 1.0, 1.0, 0.0)),
+    "RDN": (RDN, (1.0, 0.0, 0.0, 0.0)),
+    "UNQ": (gate(lambda a, b: a, 2), (0.0, 1.0, 0.0, 0.0)),
+}
+
+
+def assert_identities(res, P, atol=1e-9):
+    """R+U1 = I(X1;Y), R+U2 = I(X2;Y), R+U1+U2+S = I(X1,X2;Y), all atoms >= -atol."""
+    scale = 1.0 if res.units == "nats" else 1.0 / LN2
+    R, U1, U2, S = res.atoms
+    assert R + U1 == pytest.approx(scale * mutual_information(P, 0, 2), abs=atol)
+    assert R + U2 == pytest.approx(scale * mutual_information(P, 1, 2), abs=atol)
+    assert R + U1 + U2 + S == pytest.approx(res.mutual_info, abs=atol)
+    assert res.mutual_info == pytest.approx(scale * mutual_information(P, (0, 1), 2), abs=atol)
+    assert np.all(res.atoms >= -atol), res.atoms
+
+
+@pytest.mark.parametrize("name", GATES)
+def test_canonical_gates_to_1e_6_bits(name):
+    P, expected = GATES[name]
+    res = pid_from_joint(P)
+    np.testing.assert_allclose(res.atoms, expected, rtol=0, atol=1e-6)
+    assert_identities(res, P)
+    assert res.converged and res.duality_gap <= 1e-10 / LN2
+    assert 0 < res.n_iter < 30
+    assert res.units == "bits"
+
+
+def test_and_gate_value_and_repr():
+    res = pid_from_joint(GATES["AND"][0], units="nats")
+    # R = I(X1; Y) = h(1/4) - 1/2 bits for AND, here in nats.
+    assert res.redundancy == pytest.approx((binary_entropy(0.25) - 0.5) * LN2, abs=1e-9)
+    assert repr(pid_from_joint(GATES["AND"][0])) == (
+        "PIDResult(redundancy=0.311278, uniqueness=(0, 0), synergy=0.5, units='bits')"
+    )
+
+
+def test_optimal_joint_keeps_the_pairwise_marginals_exactly(rng):
+    P = rng.dirichlet(np.full(6 * 5 * 3, 0.3)).reshape(6, 5, 3)
+    res = pid_from_joint(P)
+    Q = res.optimal_joint
+    assert Q.min() >= 0
+    np.testing.assert_allclose(Q.sum(axis=1), P.sum(axis=1), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(Q.sum(axis=0), P.sum(axis=0), rtol=0, atol=1e-15)
+    # Q's objective is the minimum: P itself is feasible and no better.
+    assert mutual_information(Q, (0, 1), 2) <= mutual_information(P, (0, 1), 2) + 1e-12
+
+
+def test_zero_cells_empty_classes_and_unused_symbols_change_nothing(rng):
+    P = rng.random((3, 4, 2)) * (rng.random((3, 4, 2)) < 0.6)
+    P /= P.sum()
+    base = pid_from_joint(P).atoms
+    padded = np.zeros((5, 4, 4))
+    padded[[0, 2, 4], :, 1:3] = P  # unused x1 symbols, two empty classes
+    np.testing.assert_allclose(pid_from_joint(padded).atoms, base, atol=1e-9)
+
+
+def test_one_class_decomposes_to_zero():
+    P = np.zeros((2, 3, 2))
+    P[:, :, 1] = 1 / 6
+    res = pid_from_joint(P)
+    np.testing.assert_allclose(res.atoms, 0.0, atol=1e-15)
+    assert res.converged and res.n_iter == 0
+
+
+tables = arrays(
+    np.float64,
+    st.tuples(*[st.integers(1, 5)] * 3),
+    elements=st.one_of(st.just(0.0), st.floats(1e-3, 1.0)),
+).filter(lambda P: P.sum() > 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(tables, st.randoms(use_true_random=False))
+def test_identities_and_invariances_on_random_tables(P, random):
+    P = P / P.sum()
+    res = pid_from_joint(P)
+    assert_identities(res, P)
+    assert res.converged
+    # Relabelling the symbols of every variable changes nothing.
+    perms = [random.sample(range(n), n) for n in P.shape]
+    relabelled = pid_from_joint(P[np.ix_(*perms)])
+    np.testing.assert_allclose(relabelled.atoms, res.atoms, atol=1e-8)
+    # Swapping the sources swaps the unique informations.
+    swapped = pid_from_joint(P.transpose(1, 0, 2))
+    np.testing.assert_allclose(swapped.atoms, res.atoms[[0, 2, 1, 3]], atol=1e-8)
+
+
+def slsqp_min_information(P):
+    """min I_Q(X1, X2; Y) over Q with P's (x1, y), (x2, y) marginals, by SLSQP on
+    the full table: a generic route sharing no code with the library."""
+    n1, n2, ny = P.shape
+    p_y = P.sum(axis=(0, 1))
+    eps = 1e-300
+
+    def objective(q):
+        Q = q.reshape(P.shape)
+        pair = Q.sum(axis=2, keepdims=True)
+        ratio = (Q + eps) / (pair * p_y + eps)
+        value = np.sum(Q * np.log(ratio))
+        grad = np.log(ratio)  # the pair-mass terms of the gradient sum to zero
+        return value, grad.ravel()
+
+    rows = [np.zeros(P.shape) for _ in range(n1 * ny)]
+    for k, (i, y) in enumerate(np.ndindex(n1, ny)):
+        rows[k][i, :, y] = 1
+    # The last x2 symbol's column constraints follow from the others (SLSQP
+    # needs independent equality constraints).
+    cols = [np.zeros(P.shape) for _ in range((n2 - 1) * ny)]
+    for k, (j, y) in enumerate(np.ndindex(n2 - 1, ny)):
+        cols[k][:, j, y] = 1
+    A = np.array([r.ravel() for r in rows + cols])
+    b = A @ P.ravel()
+    out = minimize(objective, P.ravel(), jac=True, method="SLSQP",
+                   bounds=[(0, 1)] * P.size,
+                   constraints=[{"type": "eq", "fun": lambda q: A @ q - b, "jac": lambda q: A}],
+                   options={"ftol": 1e-12, "maxiter": 200})
+    assert out.success, out.message
+    return out.fun
+
+
+@pytest.mark.parametrize("seed", range(2, 10))
+def test_agrees_with_an_independent_slsqp_solver(seed):
+    rng = np.random.default_rng(seed)
+    shape = tuple(rng.integers(2, 4, size=3))
+    P = rng.dirichlet(np.ones(np.prod(shape))).reshape(shape)
+    ours = pid_from_joint(P, units="nats")
+    min_info = ours.mutual_info - ours.synergy
+    reference = slsqp_min_information(P)
+    # Ours is certified optimal: never worse than SLSQP, and SLSQP gets close.
+    assert min_info <= reference + 1e-9
+    assert reference - min_info < 1e-6
+
+
+def test_hard_sparse_tables_converge_with_a_certified_gap(rng):
+    for _ in range(30):
+        shape = tuple(rng.integers(1, 8, size=3))
+        counts = np.zeros(shape)
+        n = rng.integers(5, 60)
+        np.add.at(counts, tuple(rng.integers(0, k, n) for k in shape), 1)
+        res = pid_from_joint(counts / n)
+        assert res.converged and res.duality_gap <= 1e-10 / LN2
+        assert_identities(res, counts / n)
+
+
+@pytest.mark.parametrize(
+    "P, match",
+    [
+        (np.full((2, 2), 0.25), r"3-D probability table P\[x1, x2, y\]; got an array of shape \(2, 2\)"),
+        (np.full((2, 2, 2), -0.125), "P must be non-negative; its smallest entry is -0.125"),
+        (np.full((2, 2, 2), 0.2), "P must sum to 1; it sums to 1.6"),
+        (np.full((2, 2, 2), np.nan), "Input P contains NaN"),
+    ],
+)
+def test_bad_tables_raise_clear_errors(P, match):
+    with pytest.raises(ValueError, match=match):
+        pid_from_joint(P)
+
+
+def test_bad_solver_options_raise():
+    P = GATES["XOR"][0]
+    with pytest.raises(ValueError, match="'units' parameter of pid_from_joint must be a str among"):
+        pid_from_joint(P, units="bans")
+    with pytest.raises(ValueError, match="'tol' parameter"):
+        pid_from_joint(P, tol=0.0)
+
+
+def test_too_few_iterations_warn_and_report_the_gap():
+    P = np.random.default_rng(0).dirichlet(np.ones(5 * 5 * 3)).reshape(5, 5, 3)
+    with pytest.warns(ConvergenceWarning, match="max_iter=2 iterations with a duality gap"):
+        res = pid_from_joint(P, max_iter=2)
+    assert not res.converged and res.n_iter == 2
+    assert res.duality_gap > 1e-10
+    assert_identities(res, P)  # the rounded Q is feasible whatever the gap
+
+
+def test_samples_match_the_joint_of_their_histogram(rng):
+    x1, x2, y = rng.integers(0, 3, size=(3, 500))
+    labels = np.array(["a", "b", "c"])
+    res = pid_from_samples(labels[x1], x2 * 10.0, y)
+    counts = np.zeros((3, 3, 3))
+    np.add.at(counts, (x1, x2, y), 1)
+    np.testing.assert_allclose(res.atoms, pid_from_joint(counts / 500).atoms, atol=1e-9)
+    assert res.n_samples == 500
+
+
+@pytest.mark.parametrize(
+    "x1, y, error, match",
+    [
+        ([0], [1], ValueError, "at least 2 samples; got 1 sample"),
+        ([0, 1, 0], [1, 1, 1], ValueError, "y has 1 class"),
+        ([0, 1], [1, 0, 1], ValueError, "inconsistent numbers of samples"),
+        ([0.0, np.nan, 1.0], [0, 1, 1], ValueError, "Input x1 contains NaN"),
+    ],
+)
+def test_bad_samples_raise_clear_errors(x1, y, error, match):
+    with pytest.raises(error, match=match):
+        pid_from_samples(x1, np.zeros(len(x1)), y)
+
+
+def miller_madow_bits(k12, ky, n):
+    return (k12 - 1) * (ky - 1) / (2 * n * LN2)
+
+
+def test_plugin_bias_of_independent_data_lands_in_synergy_and_the_null_removes_it():
+    rng = np.random.default_rng(1)
+    n = 2000
+    x1, x2, y = rng.integers(0, 20, n), rng.integers(0, 20, n), rng.integers(0, 2, n)
+    with pytest.warns(PIDBiasWarning, match=r"2000 samples for a 20x20x2 joint histogram"):
+        res = pid_from_samples(x1, x2, y, n_permutations=40, random_state=0)
+    R, U1, U2, S = res.atoms
+    # The truth is 0 for every atom; the plug-in puts ~0.15 bits into synergy.
+    assert 0.1 < S < 0.22 and max(R, U1, U2) < 0.015
+    # The shuffled-label null sits at that bias: its mean is the Miller-Madow
+    # term (to the accuracy of the approximation) and the observed value.
+    null_S = res.null_distribution[:, 3]
+    assert res.bias[3] == pytest.approx(null_S.mean())
+    assert res.bias[3] == pytest.approx(miller_madow_bits(400, 2, n), rel=0.25)
+    assert abs(S - res.bias[3]) < 3 * null_S.std()
+    # So the bias-corrected synergy is near 0 and not significant.
+    assert abs(res.corrected[3]) < 0.03
+    assert res.pvalues[3] > 0.05
+    assert res.null_distribution.shape == (40, 4)
+
+
+def test_plugin_bias_grows_with_classes_and_the_analytic_bias_is_reported():
+    rng = np.random.default_rng(2)
+    n = 2000
+    x1, x2, y = rng.integers(0, 20, n), rng.integers(0, 20, n), rng.integers(0, 10, n)
+    with pytest.warns(PIDBiasWarning, match=r"overstates synergy by about 1\.29 bits"):
+        res = pid_from_samples(x1, x2, y)
+    assert 1.0 < res.synergy < 1.4
+    occupied = len(np.unique(x1 * 20 + x2))
+    np.testing.assert_allclose(res.bias, [0, 0, 0, miller_madow_bits(occupied, 10, n)])
+    np.testing.assert_allclose(res.corrected, res.atoms - res.bias)
+    assert res.null_distribution is None and res.pvalues is None
+
+
+def test_real_synergy_is_significant_against_the_null(rng):
+    x1, x2 = rng.integers(0, 2, size=(2, 3000))
+    res = pid_from_samples(x1, x2, x1 ^ x2, n_permutations=19, random_state=0)
+    assert res.synergy == pytest.approx(1.0, abs=0.01)
+    assert res.pvalues[3] == pytest.approx(1 / 20)
+    assert res.corrected[3] == pytest.approx(1.0, abs=0.01)
+
+
+def test_permutations_are_reproducible_and_parallel_safe(rng):
+    x1, x2, y = rng.integers(0, 4, size=(3, 400))
+    serial = pid_from_samples(x1, x2, y, n_permutations=6, random_state=3)
+    with parallel_config(backend="threading"):  # processes would take seconds to start
+        parallel = pid_from_samples(x1, x2, y, n_permutations=6, random_state=3, n_jobs=2)
+    np.testing.assert_array_equal(serial.null_distribution, parallel.null_distribution)
