@@ -1,0 +1,181 @@
+"""PIDEstimator on continuous and discrete multimodal data."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from joblib import parallel_config
+from sklearn.cluster import KMeans
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from alignkit import PIDEstimator
+from alignkit.pid import PIDBiasWarning, pid_from_samples
+
+N = 1500
+
+
+def noisy_copy(bits, rng, width, noise=0.15):
+    """A continuous modality whose rows cluster around -1 or +1 by the given bits."""
+    centres = 2.0 * np.asarray(bits, dtype=float)[:, None] - 1.0
+    return centres + noise * rng.normal(size=(len(bits), width))
+
+
+def atoms(est):
+    return np.array([est.redundancy_, *est.uniqueness_, est.synergy_])
+
+
+@pytest.mark.parametrize(
+    "regime, dominant",
+    [("redundant", 0), ("unique", (1, 2)), ("synergistic", 3)],
+)
+def test_regimes_of_continuous_data(regime, dominant):
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 2, size=(2, N))
+    if regime == "redundant":
+        m0, m1, y = noisy_copy(a, rng, 3), noisy_copy(a, rng, 2), a
+    elif regime == "unique":
+        m0, m1, y = noisy_copy(a, rng, 3), noisy_copy(b, rng, 2), 2 * a + b
+    else:
+        m0, m1, y = noisy_copy(a, rng, 3), noisy_copy(b, rng, 2), a ^ b
+    est = PIDEstimator(modality_dims=[3, 2], n_clusters=2, row_normalize=False,
+                       random_state=0).fit(np.hstack([m0, m1]), y)
+    values = atoms(est)
+    # One bit in the dominant atom(s), close to nothing elsewhere.
+    expected = np.zeros(4)
+    expected[list(np.atleast_1d(dominant))] = 1.0
+    np.testing.assert_allclose(values, expected, atol=0.02)
+    assert est.mutual_info_ == pytest.approx(values.sum(), abs=1e-9)
+    assert est.joint_.shape == (2, 2, len(np.unique(y)))
+    assert est.joint_.sum() == pytest.approx(1.0)
+
+
+def test_discrete_codes_match_pid_from_samples(rng):
+    x1, x2, y = rng.integers(0, 3, size=(3, 600))
+    X = np.column_stack([x1 * 2.0, x2 - 5.0])
+    est = PIDEstimator(discretizer=None, n_permutations=5, random_state=0).fit(X, y)
+    res = pid_from_samples(x1, x2, y)
+    np.testing.assert_allclose(atoms(est), res.atoms, atol=1e-12)
+    np.testing.assert_array_equal(est.transform(X), np.column_stack([x1, x2]))
+    assert est.null_distribution_.shape == (5, 4)
+    assert est.pvalues_.shape == (4,)
+    np.testing.assert_allclose(est.corrected_, atoms(est) - est.bias_)
+
+
+def test_discrete_codes_must_be_one_column_and_seen_in_fit(rng):
+    X = rng.integers(0, 3, size=(50, 4)).astype(float)
+    with pytest.raises(ValueError, match="one column of discrete codes; modality 'm0' has 2"):
+        PIDEstimator(discretizer=None).fit(X, X[:, 0] > 1)
+    est = PIDEstimator(discretizer=None).fit(X[:, :2], X[:, 0] > 1)
+    with pytest.raises(ValueError, match="modality 'm1' contains values not seen in fit"):
+        est.transform(np.array([[0.0, 7.0]]))
+
+
+def test_quantile_and_custom_clusterer_discretizers(rng):
+    a = rng.permutation(np.repeat([0, 1], N // 2))  # balanced, so the median splits a
+    X = np.hstack([noisy_copy(a, rng, 1), noisy_copy(a, rng, 1)])
+    quantile = PIDEstimator(discretizer="quantile", n_clusters=2, random_state=0).fit(X, a)
+    assert quantile.redundancy_ == pytest.approx(1.0, abs=0.02)
+    assert set(np.unique(quantile.transform(X))) == {0, 1}
+    custom = PIDEstimator(discretizer=KMeans(n_clusters=2, n_init=1), random_state=0).fit(X, a)
+    np.testing.assert_allclose(atoms(custom), atoms(quantile), atol=0.01)
+
+
+def test_clusters_are_capped_on_tiny_data(rng):
+    X = np.repeat(rng.normal(size=(3, 4)), 4, axis=0)  # three distinct rows
+    y = np.tile([0, 1], 6)
+    with pytest.warns(PIDBiasWarning):
+        est = PIDEstimator(n_clusters=20, random_state=0).fit(X, y)
+    assert est.joint_.shape[:2] == (3, 3)
+
+
+def test_continuous_targets_are_binned_or_thresholded(rng):
+    a = rng.integers(0, 2, N)
+    X = np.column_stack([noisy_copy(a, rng, 2), noisy_copy(a, rng, 2)])
+    sentiment = 3 * (a - 0.5) + 0.2 * rng.normal(size=N)
+    thresholded = PIDEstimator(n_clusters=2, y_threshold=0.0, random_state=0).fit(X, sentiment)
+    assert thresholded.joint_.shape[2] == 2
+    assert thresholded.redundancy_ == pytest.approx(1.0, abs=0.02)
+    binned = PIDEstimator(n_clusters=2, n_bins_y=4, random_state=0).fit(X, sentiment)
+    assert binned.joint_.shape[2] == 4
+    np.testing.assert_allclose(binned.joint_.sum(axis=(0, 1)), 0.25, atol=0.01)
+    with pytest.raises(ValueError, match="y is continuous; PID needs a discrete target"):
+        PIDEstimator().fit(X, sentiment)
+    with pytest.raises(ValueError, match="Set at most one of n_bins_y"):
+        PIDEstimator(n_bins_y=3, y_threshold=0.0).fit(X, sentiment)
+
+
+def test_pair_picks_two_of_several_modalities(rng):
+    a = rng.integers(0, 2, N)
+    blocks = [noisy_copy(a, rng, 2), rng.normal(size=(N, 3)), noisy_copy(a, rng, 2)]
+    X = np.hstack(blocks)
+    est = PIDEstimator(modality_dims=[2, 3, 2], pair=(0, 2), n_clusters=2, random_state=0)
+    est.fit(X, a)
+    direct = PIDEstimator(modality_dims=[2, 2], n_clusters=2, random_state=0)
+    direct.fit(np.hstack([blocks[0], blocks[2]]), a)
+    np.testing.assert_allclose(atoms(est), atoms(direct), atol=1e-12)
+    assert est.transform(X).shape == (N, 2)
+    with pytest.raises(ValueError, match=r"pair must be two different modality indices in \[0, 3\); got \(1, 1\)"):
+        est.set_params(pair=(1, 1)).fit(X, a)
+
+
+def test_dataframe_names_and_pandas_output(rng):
+    a = rng.integers(0, 2, 300)
+    X = pd.DataFrame(np.hstack([noisy_copy(a, rng, 2), noisy_copy(a, rng, 3)]),
+                     columns=["img__0", "img__1", "txt__0", "txt__1", "txt__2"])
+    est = PIDEstimator(n_clusters=2, random_state=0).set_output(transform="pandas").fit(X, a)
+    assert est.modality_dims_ == [2, 3] and est.modality_names_ == ["img", "txt"]
+    codes = est.transform(X)
+    assert list(codes.columns) == ["img_code", "txt_code"]
+
+
+def test_pipeline_score_units_pickle_and_determinism(rng):
+    a, b = rng.integers(0, 2, size=(2, N))
+    X = np.hstack([noisy_copy(a, rng, 3), noisy_copy(a ^ b, rng, 2)]) * [1, 100, 1, 5, 1]
+    y = 2 * a + b
+    pipe = Pipeline([("scale", StandardScaler()), ("pid", PIDEstimator(n_clusters=4, random_state=0))])
+    pipe.fit(X, y)
+    est = pipe[-1]
+    assert pipe.score(X, y) == pytest.approx(est.mutual_info_, abs=1e-12)
+    assert est.mutual_info_ == pytest.approx(2.0, abs=0.02)  # (a, a^b) determines y
+    nats = Pipeline([("scale", StandardScaler()),
+                     ("pid", PIDEstimator(n_clusters=4, units="nats", random_state=0))]).fit(X, y)
+    np.testing.assert_allclose(atoms(nats[-1]), atoms(est) * np.log(2), atol=1e-12)
+    clone = pickle.loads(pickle.dumps(pipe))
+    np.testing.assert_array_equal(clone.transform(X), pipe.transform(X))
+    assert clone.score(X, y) == pipe.score(X, y)
+    assert est.n_iter_ > 0 and est.duality_gap_ <= 1e-10
+
+
+def test_independent_data_warns_and_its_corrected_synergy_is_near_zero():
+    rng = np.random.default_rng(3)
+    n = 800
+    X, y = rng.normal(size=(n, 4)), rng.integers(0, 2, n)
+    est = PIDEstimator(n_clusters=10, n_permutations=30, random_state=0)
+    with pytest.warns(PIDBiasWarning, match="the plug-in PID overstates synergy"):
+        with parallel_config(backend="threading"):
+            est.set_params(n_jobs=2).fit(X, y)
+    # With 10 x 10 clusters the plug-in synergy is ~0.09 bits of pure bias...
+    assert 0.05 < est.synergy_ < 0.15
+    # ...which the shuffled-label null measures (at the Miller-Madow term) and
+    # the correction removes, to within the null's spread.
+    null_synergy = est.null_distribution_[:, 3]
+    assert est.bias_[3] == pytest.approx(null_synergy.mean())
+    assert est.bias_[3] == pytest.approx(99 / (2 * n * np.log(2)), rel=0.1)
+    assert abs(est.corrected_[3]) < 3 * null_synergy.std()
+    assert np.all(est.pvalues_ > 0.05)
+
+
+@pytest.mark.parametrize(
+    "X, y, match",
+    [
+        (np.ones((1, 4)), [1], r"Found array with 1 sample\(s\)"),
+        (np.arange(12.0).reshape(3, 4), [1, 1, 1], "y has 1 class after discretisation"),
+        (np.array([[0.0, np.nan], [1.0, 2.0]]), [0, 1], "Input X contains NaN"),
+        (np.ones((3, 1)), [0, 1, 0], r"X has 1 feature\(s\), but at least 2 are needed"),
+    ],
+)
+def test_bad_input_raises_clear_errors(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        PIDEstimator().fit(X, y)
