@@ -26,6 +26,15 @@ from alignkit.metrics import cknna, linear_cka, mutual_knn, rbf_cka, unbiased_ck
 # References
 
 
+def gram(X):
+    """``X X^T`` as a general matrix product.
+
+    numpy's ``X @ X.T`` takes OpenBLAS's syrk route, which segfaults at
+    n = 20 000 with the OpenBLAS 0.3.31 that numpy 2.4 bundles.
+    """
+    return X @ np.ascontiguousarray(X.T)
+
+
 def _center_gram_in_place(K, unbiased):
     """Double centring (biased) or U-centring (unbiased HSIC) of a Gram matrix."""
     n = K.shape[0]
@@ -44,15 +53,15 @@ def _center_gram_in_place(K, unbiased):
 
 
 def gram_cka(A, B, unbiased):
-    K = _center_gram_in_place(A @ A.T, unbiased)
-    L = _center_gram_in_place(B @ B.T, unbiased)
+    K = _center_gram_in_place(gram(A), unbiased)
+    L = _center_gram_in_place(gram(B), unbiased)
     return np.vdot(K, L) / np.sqrt(np.vdot(K, K) * np.vdot(L, L))
 
 
 def argsort_mutual_knn(A, B, k):
     def neighbours(X):
         Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
-        S = Xn @ Xn.T
+        S = gram(Xn)
         np.fill_diagonal(S, -np.inf)
         S *= -1.0
         return np.argsort(S, axis=1, kind="stable")[:, :k].copy()  # frees the n x n order
