@@ -71,7 +71,10 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--lam", type=float, default=0.5)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads for both")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     n_samples = 8192 if args.quick else 65536
     epochs = 2 if args.quick else args.epochs
     dims, n_classes = [12, 12], 4
