@@ -280,6 +280,15 @@ def test_clear_errors_for_bad_input(rng):
         fitted.predict(X[:, :6])
 
 
+def test_a_last_batch_of_one_sample_skips_the_contrastive_term(rng):
+    X, y = _two_modalities(rng, n=129)  # batches of 64, 64 and 1
+    clf = AlignedMultimodalClassifier(lam=1.0, max_epochs=2, random_state=0, **SMALL).fit(X, y)
+    last_batches = [epoch["batches"][-1] for epoch in clf.history_]
+    assert [b["train_batch_size"] for b in last_batches] == [1, 1]
+    assert [b["train_contrastive_loss"] for b in last_batches] == [0.0, 0.0]
+    assert all(math.isfinite(loss) for loss in clf.history_[:, "train_loss"])
+
+
 def test_encoder_with_the_wrong_output_shape_is_named(rng):
     X, y = _two_modalities(rng, n=50)
     def five_wide(input_dim, embed_dim):
