@@ -316,9 +316,10 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
             f"got {modality!r}."
         )
 
-    def _unimodal_outputs(self, X, modality):
+    def _unimodal_outputs(self, X, modality, activation=None):
         m = self._modality_index(modality)
-        return self._module_outputs(X, lambda module, x: module(x)[1][:, m])
+        activation = activation or (lambda outputs: outputs)
+        return self._module_outputs(X, lambda module, x: activation(module(x)[1][:, m]))
 
     def transform(self, X):
         """Per-modality embeddings side by side.
@@ -584,10 +585,7 @@ class AlignedMultimodalClassifier(ClassifierMixin, _AlignedMultimodalBase):
         proba : ndarray of shape (n_samples, n_classes)
             Softmax of that modality's head.
         """
-        logits = self._unimodal_outputs(X, modality)
-        logits -= logits.max(axis=1, keepdims=True)
-        proba = np.exp(logits)
-        return proba / proba.sum(axis=1, keepdims=True)
+        return self._unimodal_outputs(X, modality, lambda logits: logits.softmax(dim=1))
 
     def predict_modality(self, X, modality):
         """Class predictions of one modality's unimodal model.
