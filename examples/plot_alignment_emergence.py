@@ -1,0 +1,145 @@
+"""
+=====================================================
+When does alignment emerge between unimodal encoders?
+=====================================================
+
+Tjandrasuwita, Ekbote, Ziyin and Liang (*Understanding the Emergence of
+Multimodal Representation Alignment*, ICML 2025) train one encoder per
+modality **independently** and ask how aligned their representations become
+anyway. On their synthetic generator
+(:func:`~alignkit.datasets.make_rus_classification`), the alignment that
+emerges falls as the modalities' **uniqueness** ``U = 8 - r`` grows (fewer of
+the 8 label bits are shared) and as they become more **heterogeneous** (the
+second modality passes through a deeper random ``Tanh`` network); and it is
+not a reliable predictor of how well the models perform.
+
+Here :class:`~alignkit.AlignedMultimodalClassifier` with ``lam=0`` is exactly
+that independent training. For each setting, the alignment between every
+hidden layer of the first encoder and every hidden layer of the second is
+measured on held-out samples with unbiased CKA and mutual k-NN
+(:func:`~alignkit.metrics.layer_alignment_matrix`), and the best layer pair
+is kept, as in the paper.
+
+**Scaled down** to run in well under a minute on two CPU cores: 4 096
+samples instead of 65 536, 15 epochs of two-layer MLPs (64 units), five
+redundancy levels, three depths and one seed (the paper averages several).
+"""
+
+# %%
+# Train independent encoders for every (uniqueness, depth)
+# --------------------------------------------------------
+import time
+
+import numpy as np
+import torch
+from joblib import Parallel, delayed
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from alignkit import AlignedMultimodalClassifier
+from alignkit.datasets import make_rus_classification
+from alignkit.metrics import layer_alignment_matrix
+
+torch.set_num_threads(1)
+start = time.perf_counter()
+
+REDUNDANCY = [8, 6, 4, 2, 0]  # uniqueness U = 8 - r = 0, 2, 4, 6, 8
+DEPTHS = [0, 2, 4]
+
+
+def independent_encoders(r, depth):
+    torch.set_num_threads(1)  # also in the joblib worker processes
+    X, y = make_rus_classification(4096, redundancy=r, heterogeneity=depth, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=0)
+    clf = AlignedMultimodalClassifier(
+        modality_dims=[12, 12], lam=0, hidden_dims=(64, 64), embed_dim=32,
+        projection_dim=32, max_epochs=15, batch_size=256, random_state=0, n_threads=1,
+    ).fit(X_train, y_train)
+    return {
+        "cka": layer_alignment_matrix(clf, X_test, metric="unbiased_cka"),
+        "knn": layer_alignment_matrix(clf, X_test, metric="mutual_knn", k=10),
+        "acc": clf.score(X_test, y_test),
+        "acc_m0": np.mean(clf.predict_modality(X_test, 0) == y_test),
+        "acc_m1": np.mean(clf.predict_modality(X_test, 1) == y_test),
+    }
+
+
+settings = [(r, d) for d in DEPTHS for r in REDUNDANCY]
+runs = dict(zip(settings, Parallel(n_jobs=2)(
+    delayed(independent_encoders)(r, d) for r, d in settings)))
+
+# %%
+# Best-layer-pair alignment and accuracy
+# --------------------------------------
+print(f"{'U':>2} {'depth':>5} {'max CKA':>8} {'max kNN':>8} {'fused':>6} "
+      f"{'acc m1':>7} {'acc m2':>7}")
+for (r, d), run in runs.items():
+    print(f"{8 - r:>2} {d:>5} {run['cka'].max():8.3f} {run['knn'].max():8.3f} "
+          f"{run['acc']:6.3f} {run['acc_m0']:7.3f} {run['acc_m1']:7.3f}")
+
+# %%
+# Alignment against uniqueness, one line per heterogeneity depth
+# --------------------------------------------------------------
+import matplotlib.pyplot as plt
+
+uniqueness = [8 - r for r in REDUNDANCY]
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+for d in DEPTHS:
+    cka = [runs[r, d]["cka"].max() for r in REDUNDANCY]
+    knn = [runs[r, d]["knn"].max() for r in REDUNDANCY]
+    axes[0].plot(uniqueness, cka, "o-", label=f"depth {d}")
+    axes[1].plot(uniqueness, knn, "o-", label=f"depth {d}")
+    axes[2].scatter(cka, [runs[r, d]["acc"] for r in REDUNDANCY], label=f"depth {d}")
+axes[0].set(xlabel="uniqueness U = 8 - r", ylabel="max unbiased CKA over layer pairs")
+axes[1].set(xlabel="uniqueness U = 8 - r", ylabel="max mutual k-NN (k = 10)")
+axes[2].set(xlabel="max unbiased CKA", ylabel="fused test accuracy")
+for ax in axes:
+    ax.legend(fontsize="small")
+fig.tight_layout()
+
+# %%
+# The layer-pair matrices behind two of the points
+# ------------------------------------------------
+# Rows: the first encoder's hidden layers (the last is its embedding);
+# columns: the second's. The outlined cell is the best pair.
+from alignkit.plotting import AlignmentMatrixDisplay
+
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+for ax, (r, d) in zip(axes, [(8, 0), (0, 4)]):
+    AlignmentMatrixDisplay(
+        runs[r, d]["cka"], row_name="modality 1 layer", col_name="modality 2 layer",
+        metric="unbiased CKA",
+    ).plot(ax=ax, vmin=0, vmax=1)
+    ax.set_title(f"U = {8 - r}, depth {d}")
+fig.tight_layout()
+
+print(f"example ran in {time.perf_counter() - start:.0f} s")
+
+# %%
+# What this run shows
+# -------------------
+# The run is deterministic on CPU; these are its numbers.
+#
+# * **Alignment falls as uniqueness grows.** Without heterogeneity (depth 0)
+#   the best-layer-pair unbiased CKA drops steadily from 0.86 at U = 0 to
+#   0.29 at U = 8, and mutual k-NN from 0.44 to 0.09. The same happens at
+#   depths 2 and 4 (CKA 0.78 to 0.28, and 0.68 to 0.15).
+# * **Alignment falls as heterogeneity grows.** At U = 0 the best CKA is
+#   0.86, 0.78 and 0.68 for depths 0, 2 and 4; mutual k-NN, which only looks
+#   at nearest neighbours, is hit harder (0.44, 0.22, 0.12). One point breaks
+#   the monotone pattern (U = 2, depth 2 below U = 4, depth 2): with one seed,
+#   differences of a few hundredths are within the run-to-run spread.
+# * **Alignment is not a reliable predictor of accuracy.** Across the 15 runs
+#   the two rise together, because both follow redundancy; but at equal
+#   alignment the accuracy differs: U = 2 at depth 0 reaches CKA 0.75 and a
+#   fused accuracy of 0.859, while U = 0 at depth 4 is *less* aligned
+#   (CKA 0.68) and *more* accurate (0.885); U = 2 at depth 2 (CKA 0.51) is
+#   as accurate (0.860) as the better-aligned U = 2, depth 0 run. What
+#   limits accuracy is what the label needs that a modality lacks, not how
+#   aligned the encoders are.
+#
+# The heatmaps show where alignment lives: with fully redundant, untransformed
+# modalities the deeper layers (the embeddings) are the most aligned pair;
+# with only unique information behind a deep transform, no pair of layers is.
