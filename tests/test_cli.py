@@ -134,3 +134,80 @@ def test_python_dash_m_runs_the_command_line(representations):
     assert result.stderr.strip().splitlines() == [
         f"alignkit align: error: no such file: {path}x"
     ]
+
+
+@pytest.fixture
+def redundant_data(rng):
+    """Both modalities see the label: PID mostly redundancy."""
+    y = rng.integers(0, 2, size=600)
+    shared = y[:, None] + 0.3 * rng.normal(size=(600, 1))
+    X = np.hstack([shared + 0.1 * rng.normal(size=(600, 3)),
+                   shared + 0.1 * rng.normal(size=(600, 2)),
+                   rng.normal(size=(600, 2))])
+    return X, y
+
+
+def test_pid_table_matches_the_estimator(tmp_path, redundant_data, capsys):
+    from alignkit import PIDEstimator
+
+    X, y = redundant_data
+    path = tmp_path / "data.npz"
+    np.savez(path, X=X, y=y, modality_dims=[3, 2, 2])
+    png = tmp_path / "pid.png"
+    code, out, _ = _run(["pid", str(path), "--n-clusters", "4", "--plot", str(png)], capsys)
+    assert code == 0 and "600 samples, 2 classes" in out
+    _, rows = _table(out)
+    est = PIDEstimator(modality_dims=[3, 2, 2], n_clusters=4, random_state=0).fit(X, y)
+    expected = [est.redundancy_, *est.uniqueness_, est.synergy_]
+    printed = [float(rows[k][0]) for k in
+               ["redundancy R", "unique U1 (m0)", "unique U2 (m1)", "synergy S"]]
+    np.testing.assert_allclose(printed, expected, atol=1e-4)
+    assert float(rows["total I(X1,X2;Y)"][0]) == pytest.approx(sum(expected), abs=1e-3)
+    assert [float(v) for v in (rows["synergy S"][2],)] == pytest.approx([est.corrected_[3]], abs=1e-4)
+    assert png.stat().st_size > 0
+
+    # The third modality is noise: against it, modality 0's information is unique.
+    code, out, _ = _run(["pid", str(path), "--n-clusters", "4", "--pair", "0,2",
+                         "--units", "nats"], capsys)
+    _, rows = _table(out)
+    assert code == 0 and "nats" in out
+    assert float(rows["unique U1 (m0)"][0]) > 5 * float(rows["redundancy R"][0])
+
+
+def test_pid_reads_a_csv_with_target_and_prefixes(tmp_path, redundant_data, capsys):
+    X, y = redundant_data
+    frame = pd.DataFrame(X[:, :5], columns=["img__a", "img__b", "img__c", "txt__a", "txt__b"])
+    frame.insert(2, "label", y)
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    code, out, err = _run(["pid", str(path), "--target", "label", "--n-clusters", "4"], capsys)
+    assert code == 0
+    _, rows = _table(out)
+    assert {"unique U1 (img)", "unique U2 (txt)"} <= set(rows)
+    assert float(rows["redundancy R"][0]) > 0.3
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--n-clusters", "4"], "has no target"),
+        (["--target", "lab"], "no column 'lab' for --target"),
+        (["--target", "label", "--pair", "0,5"], "the file has 2 modalities"),
+        (["--target", "label", "--n-clusters", "0"], "--n-clusters must be a positive integer"),
+    ],
+)
+def test_pid_errors_are_one_line_with_exit_code_2(tmp_path, redundant_data, capsys, argv, message):
+    X, y = redundant_data
+    frame = pd.DataFrame(X[:, :4], columns=["a__0", "a__1", "b__0", "b__1"]).assign(label=y)
+    path = tmp_path / "d.csv"
+    frame.to_csv(path, index=False)
+    code, _, err = _run(["pid", str(path), *argv], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith("alignkit pid: error: ") and message in err
+
+
+def test_pid_bad_pair_is_an_argument_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["pid", "x.npz", "--pair", "1,1"])
+    assert exc.value.code == 2
+    assert "expected two different modality indices" in capsys.readouterr().err

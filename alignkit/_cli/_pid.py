@@ -1,6 +1,8 @@
 """``alignkit pid FILE``: the Partial Information Decomposition of a data set."""
 
 import argparse
+import sys
+import warnings
 
 import numpy as np
 
@@ -24,6 +26,12 @@ def add_arguments(parser):
                              "(default: 0,1)")
     parser.add_argument("--units", choices=["bits", "nats"], default="bits",
                         help="information units (default: bits)")
+    parser.add_argument("--n-clusters", type=int, default=20, metavar="K",
+                        help="codes per modality when discretising continuous features "
+                             "(default: 20)")
+    parser.add_argument("--permutations", type=int, default=0, metavar="N",
+                        help="shuffled-label draws for the bias-corrected column "
+                             "(default: 0, the Miller-Madow correction)")
     parser.add_argument("--random-state", type=int, default=0, metavar="SEED",
                         help="seed of the discretisation of continuous features (default: 0)")
     parser.add_argument("--plot", metavar="PNG", help="also write a stacked-bar plot")
@@ -52,25 +60,32 @@ def run(args):
     if max(i, j) >= len(blocks):
         raise CLIError(f"--pair {i},{j}: the file has {len(blocks)} modalities "
                        f"(indices 0..{len(blocks) - 1})")
+    for option in ("n_clusters", "permutations"):
+        if getattr(args, option) < (1 if option == "n_clusters" else 0):
+            raise CLIError(f"--{option.replace('_', '-')} must be a positive integer; "
+                           f"got {getattr(args, option)}")
     X = np.hstack([blocks[i], blocks[j]])
-    pid = PIDEstimator(
-        modality_dims=[blocks[i].shape[1], blocks[j].shape[1]], units=args.units,
-        random_state=args.random_state,
-    ).fit(X, y)
-    rows = [
-        ("redundancy R", pid.redundancy_),
-        (f"unique U1 ({names[i]})", pid.uniqueness_[0]),
-        (f"unique U2 ({names[j]})", pid.uniqueness_[1]),
-        ("synergy S", pid.synergy_),
-    ]
-    total = float(sum(value for _, value in rows))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pid = PIDEstimator(
+            modality_dims=[blocks[i].shape[1], blocks[j].shape[1]], units=args.units,
+            n_clusters=args.n_clusters, n_permutations=args.permutations,
+            random_state=args.random_state,
+        ).fit(X, y)
+    labels = ["redundancy R", f"unique U1 ({names[i]})", f"unique U2 ({names[j]})",
+              "synergy S", "total I(X1,X2;Y)"]
+    atoms = [pid.redundancy_, *pid.uniqueness_, pid.synergy_]
+    values = np.array([*atoms, sum(atoms)])
+    corrected = np.append(pid.corrected_, np.sum(pid.corrected_))
     print(f"{args.file}: {X.shape[0]} samples, {len(np.unique(y))} classes; modalities "
           f"{names[i]} ({blocks[i].shape[1]} columns), {names[j]} ({blocks[j].shape[1]} columns)")
-    width = max(len(label) for label, _ in rows + [("total I(X1,X2;Y)", 0)])
-    print(f"{'component':<{width}}  {args.units:>8}  {'share':>6}")
-    for label, value in rows + [("total I(X1,X2;Y)", total)]:
-        share = f"{100 * value / total:5.1f}%" if total > 0 else "     -"
-        print(f"{label:<{width}}  {value:8.4f}  {share}")
+    width = max(map(len, labels))
+    print(f"{'component':<{width}}  {args.units:>8}  {'share':>6}  {'bias-corrected':>14}")
+    for label, value, fixed in zip(labels, values, corrected):
+        share = f"{100 * value / values[-1]:5.1f}%" if values[-1] > 0 else "     -"
+        print(f"{label:<{width}}  {value:8.4f}  {share}  {fixed:14.4f}")
+    for warning in caught:
+        print(f"note: {warning.message}", file=sys.stderr)
     if args.plot:
         from ..plotting import PIDDisplay
 

@@ -237,10 +237,13 @@ def _read_pid(pid):
     if uniqueness.shape != (2,):
         raise ValueError(f"uniqueness must have shape (2,); got {uniqueness.shape}.")
     names = get("modality_names")
+    if names is not None:
+        # A PIDEstimator decomposes the modalities of its ``pair``.
+        names = tuple(str(names[m]) for m in getattr(pid, "pair", (0, 1)))
     return {
         "values": np.array([float(redundancy), *uniqueness, float(synergy)]),
         "units": get("units"),
-        "modality_names": tuple(names[:2]) if names is not None else None,
+        "modality_names": names,
     }
 
 
