@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from alignkit import CKAScorer
 from alignkit.metrics import (
+    layer_alignment_matrix,
     linear_cka,
     make_alignment_scorer,
     modality_scorer,
@@ -266,3 +267,6 @@ def test_grid_search_over_aligned_classifier_reports_alignment(two_views):
     best = grid.best_estimator_
     Z = best.transform(X)
     assert make_alignment_scorer()(best, X, y) == unbiased_cka(Z[:, :8], Z[:, 8:])
+    layers = layer_alignment_matrix(best, X)  # hidden layer and embedding of each encoder
+    assert layers.shape == (2, 2)
+    assert layers[-1, -1] == pytest.approx(unbiased_cka(Z[:, :8], Z[:, 8:]), rel=1e-12)
