@@ -42,7 +42,7 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg
+from scipy.linalg.lapack import dpotrs as _potrs
 from threadpoolctl import ThreadpoolController
 
 __all__ = ["BrojaSolution", "solve_broja"]
@@ -84,14 +84,17 @@ class _DualProblem:
         self.support = (self.a[:, None, :] > 0) & (self.b[None, :, :] > 0)
         # One constraint per pair (x1, x2) that can carry mass; t = 0 elsewhere.
         self.pairs = self.support.any(axis=2)
+        self.outside = ~self.pairs
         self.n_pairs = int(self.pairs.sum())
         # The dual is invariant under lam[:, y] += c, mu[:, y] -= c: pinning one mu
         # per class that has mass removes exactly that null space (each class's
         # support is a complete bipartite graph, so nothing else is left free).
         mu_free = self.b > 0
         classes = np.flatnonzero(mu_free.any(axis=0))
-        mu_free[self.b[:, classes].argmax(axis=0), classes] = False
+        self.pins = (self.b[:, classes].argmax(axis=0), classes)
+        mu_free[self.pins] = False
         self.free = np.concatenate([(self.a > 0).ravel(), mu_free.ravel()])
+        self.fixed = ~self.free
         self.live = np.concatenate([(self.a > 0).ravel(), (self.b > 0).ravel()])
         self.c = np.concatenate([self.a.ravel(), self.b.ravel()])
         self.n_lam = n1 * ny
@@ -116,9 +119,13 @@ class _DualProblem:
         lam, mu = self.split(z)
         return np.exp(lam[:, None, :] + mu[None, :, :])
 
-    def slack(self, E):
-        """``1 - sum_y exp(lam + mu)`` per pair; 1 where there is no constraint."""
-        return np.where(self.pairs, 1.0 - E.sum(axis=2), 1.0)
+    def evaluate(self, z):
+        """``E = exp(lam + mu)`` and the slacks ``1 - sum_y E`` of the constraints
+        (1 where there is no constraint, so that ``t = 0`` there stays put)."""
+        E = self.kernel(z)
+        slack = 1.0 - E.sum(axis=2)
+        slack[self.outside] = 1.0
+        return E, slack
 
     def marginals(self, q):
         return np.concatenate([q.sum(axis=1).ravel(), q.sum(axis=0).ravel()])
@@ -173,19 +180,23 @@ class _NewtonSystem:
 
     def __init__(self, problem, E, t, slack):
         n1, n2, ny = problem.shape
-        q = t[:, :, None] * E
-        dE = np.where(problem.pairs, t / slack, 0.0)[:, :, None] * E
-        eye = np.eye(ny)
-        fixed1 = ~problem.free[: problem.n_lam].reshape(n1, ny)
-        fixed2 = ~problem.free[problem.n_lam :].reshape(n2, ny)
-        blocks1 = np.einsum("ijy,ijz->iyz", dE, E) + eye * q.sum(axis=1)[:, None, :]
-        blocks2 = np.einsum("ijy,ijz->jyz", dE, E) + eye * q.sum(axis=0)[:, None, :]
+        diag = np.arange(ny)
+        # The (lam_iy, mu_jz) entries: d_k E_ky E_kz (rank-one terms, d = t / s)
+        # plus t_k E_ky when y = z (the constraints' Hessians); summing them over
+        # j (over i) gives the lam-lam (mu-mu) diagonal blocks.
+        dE = (t / slack)[:, :, None] * E
         cross = np.einsum("ijy,ijz->iyjz", dE, E)
-        cross[:, np.arange(ny), :, np.arange(ny)] += q.transpose(2, 0, 1)
-        # Fixed coordinates get a unit diagonal and no coupling, so their step is 0.
-        cross[fixed1] = 0.0
-        cross[:, :, fixed2] = 0.0
-        blocks1, blocks2 = _unit_diagonal_where(blocks1, fixed1), _unit_diagonal_where(blocks2, fixed2)
+        cross[:, diag, :, diag] += (t[:, :, None] * E).transpose(2, 0, 1)
+        blocks1, blocks2 = cross.sum(axis=2), cross.sum(axis=0).transpose(1, 0, 2)
+        # Fixed coordinates: those at -inf have all-zero rows already; the gauge
+        # pins are zeroed. A unit diagonal then gives each a zero step.
+        pin_j, pin_y = problem.pins
+        cross[:, :, pin_j, pin_y] = 0.0
+        blocks2[pin_j, pin_y, :] = 0.0
+        blocks2[pin_j, :, pin_y] = 0.0
+        for blocks in (blocks1, blocks2):
+            d = blocks[:, diag, diag]
+            blocks[:, diag, diag] = np.where(d > 0, d, 1.0)
         self.swap = n1 < n2
         if self.swap:
             blocks1, blocks2, cross = blocks2, blocks1, cross.transpose(2, 3, 0, 1)
@@ -199,31 +210,25 @@ class _NewtonSystem:
         self.W = (self.L_inv @ cross.reshape(k1, ny, k2 * ny)).reshape(k1 * ny, k2 * ny)
         schur = -(self.W.T @ self.W)
         schur.reshape(k2, ny, k2, ny)[np.arange(k2), :, np.arange(k2), :] += blocks2
-        self.M = (_cholesky(schur, np.einsum("kyy->ky", blocks2).ravel()), True)
+        self.M = _cholesky(schur, np.einsum("kyy->ky", blocks2).ravel())
         self.shape = (k1, k2, ny)
+        self.n_lam = problem.n_lam
 
-    def solve(self, rhs1, rhs2):
-        """Solve for the (lam, mu) right-hand sides, each flattened."""
-        if self.swap:
-            rhs1, rhs2 = rhs2, rhs1
+    def solve(self, rhs):
+        """Solve for a right-hand side over all dual coordinates (lam then mu)."""
         k1, k2, ny = self.shape
+        n_lam = self.n_lam
+        rhs1, rhs2 = (rhs[n_lam:], rhs[:n_lam]) if self.swap else (rhs[:n_lam], rhs[n_lam:])
         v1 = (self.L_inv @ rhs1.reshape(k1, ny, 1)).ravel()
-        x2 = linalg.cho_solve(self.M, rhs2 - self.W.T @ v1, check_finite=False)
+        x2 = _potrs(self.M, rhs2 - self.W.T @ v1, lower=1)[0]
         x1 = (self.L_inv.transpose(0, 2, 1) @ (v1 - self.W @ x2).reshape(k1, ny, 1)).ravel()
-        return (x2, x1) if self.swap else (x1, x2)
+        return np.concatenate((x2, x1) if self.swap else (x1, x2))
 
 
-def _ratio_test(x, dx, where):
-    """Largest ``alpha <= 1`` with ``x + alpha dx >= 0`` on ``where``."""
-    shrinking = where & (dx < 0)
-    return min(1.0, float(np.min(-x[shrinking] / dx[shrinking], initial=np.inf)))
-
-
-def _unit_diagonal_where(blocks, fixed):
-    blocks = blocks * ~(fixed[:, :, None] | fixed[:, None, :])
-    i, y = np.nonzero(fixed)
-    blocks[i, y, y] = 1.0
-    return blocks
+def _ratio_test(x, dx):
+    """Largest ``alpha <= 1`` with ``x + alpha dx >= 0``."""
+    shrinking = dx < 0
+    return min(1.0, float((-x[shrinking] / dx[shrinking]).min(initial=np.inf)))
 
 
 def _cholesky(A, scale):
@@ -236,7 +241,11 @@ def _cholesky(A, scale):
     before any cancellation) grown until the factorisation succeeds, only damps
     the step; the certificate is unaffected.
     """
-    for ridge in (0.0, 1e-15, 1e-13, 1e-11, 1e-9):
+    try:
+        return np.linalg.cholesky(A)
+    except np.linalg.LinAlgError:
+        pass
+    for ridge in (1e-15, 1e-13, 1e-11, 1e-9):
         B = A.copy()
         np.einsum("...ii->...i", B)[...] += ridge * scale
         try:
@@ -247,49 +256,49 @@ def _cholesky(A, scale):
 
 
 class _InteriorPoint:
-    """One run of the primal-dual method: iterate ``(z, t)`` and its derived arrays."""
+    """One run of the primal-dual method: the iterate ``(z, t)`` and its kernel and slacks.
+
+    Off the constrained pairs ``E``, ``t`` and every residual are 0 and the slack
+    is 1, so no array needs masking there.
+    """
 
     def __init__(self, problem):
         self.problem = problem
         self.z, self.t = problem.initial_point()
-        self._refresh()
-
-    def _refresh(self):
-        self.E = self.problem.kernel(self.z)
-        self.slack = self.problem.slack(self.E)
+        self.E, self.slack = problem.evaluate(self.z)
 
     def mean_complementarity(self):
-        return float(np.sum(self.t * self.slack)) / self.problem.n_pairs
+        return float((self.t * self.slack).sum()) / self.problem.n_pairs
 
     def residuals(self, E, t, slack, target):
-        """Marginal mismatch of ``t exp(lam + mu)`` and ``t s - target`` per pair."""
+        """Marginal mismatch of ``t exp(lam + mu)``, and ``t s - target`` per pair."""
         r_dual = self.problem.marginals(t[:, :, None] * E) - self.problem.c
-        r_cent = np.where(self.problem.pairs, t * slack - target, 0.0)
+        r_cent = t * slack - target
+        r_cent[self.problem.outside] = 0.0
         return r_dual, r_cent
 
     def direction(self, system, r_dual, r_cent):
-        """Newton step ``(dz, dt)`` for the residuals."""
-        problem, E, t, slack = self.problem, self.E, self.t, self.slack
-        w = np.where(problem.pairs, r_cent / slack, 0.0)
-        rhs = problem.marginals(w[:, :, None] * E) - r_dual
-        rhs[~problem.free] = 0.0
-        dz = np.concatenate(system.solve(rhs[: problem.n_lam], rhs[problem.n_lam :]))
-        dz[~problem.free] = 0.0  # keeps fixed coordinates (also those at -inf) put
+        """Newton step ``(dz, dt)`` for the residuals, with ``du`` (the step of
+        ``lam + mu`` per cell) and ``grad g . dz`` per pair."""
+        problem, E = self.problem, self.E
+        rhs = problem.marginals((r_cent / self.slack)[:, :, None] * E) - r_dual
+        rhs[problem.fixed] = 0.0
+        dz = system.solve(rhs)
+        dz[problem.fixed] = 0.0  # exactly: some fixed coordinates sit at -inf
+        du = problem.du(dz)
         # Linearised complementarity: (t + dt)(s + ds) = target, ds = -grad g . dz.
-        grad_dz = np.sum(E * problem.du(dz), axis=2)
-        dt = np.where(problem.pairs, (t * grad_dz - r_cent) / slack, 0.0)
-        return dz, dt, grad_dz
+        grad_dz = (E * du).sum(axis=2)
+        dt = (self.t * grad_dz - r_cent) / self.slack
+        return dz, dt, du, grad_dz
 
-    def max_step(self, dz, dt):
+    def max_step(self, dz, dt, du):
         """Largest ``alpha <= 1`` keeping ``t`` and the slacks positive, and no
         dual variable moving by more than ``_MAX_LOG_STEP``."""
-        problem, E = self.problem, self.E
+        E = self.E
         # The dual variables are logarithms: a Newton step in a direction of
         # little curvature can ask for exp(-800); a few e-folds at a time suffice.
-        alpha = min(_MAX_LOG_STEP / max(np.max(np.abs(dz)), 1e-300),
-                    _ratio_test(self.t, dt, problem.pairs))
-        du = problem.du(dz)
-        crossing = problem.pairs & (np.sum(E * np.exp(alpha * du), axis=2) >= 1.0)
+        alpha = min(_MAX_LOG_STEP / max(np.abs(dz).max(), 1e-300), _ratio_test(self.t, dt))
+        crossing = (E * np.exp(alpha * du)).sum(axis=2) >= 1.0
         if crossing.any():
             # Each pair's sum_y E exp(alpha du) is convex in alpha, so Newton's
             # method on its logarithm, started right of the crossing, converges
@@ -299,57 +308,53 @@ class _InteriorPoint:
             for _ in range(20):
                 w = Ek * np.exp(a[:, None] * duk)
                 total = w.sum(axis=1)
-                change = np.log(total) * total / np.sum(w * duk, axis=1)
+                change = np.log(total) * total / (w * duk).sum(axis=1)
                 a -= change
-                if np.max(change) <= 1e-4 * alpha:
+                if change.max() <= 1e-4 * alpha:
                     break
             alpha = min(alpha, float(a.min()))
         return alpha
 
-    def feasible_step(self, dz, dt):
-        """A fraction of the step to the boundary; the slacks are concave along the
-        step, so each keeps at least ``1 - _STEP_TO_BOUNDARY`` of its value."""
-        step = _STEP_TO_BOUNDARY * self.max_step(dz, dt)
+    def feasible_step(self, dz, dt, du):
+        """A fraction of the step to the boundary, with the kernel and slacks
+        there; the slacks are concave along the step, so each keeps at least
+        ``1 - _STEP_TO_BOUNDARY`` of its value."""
+        step = _STEP_TO_BOUNDARY * self.max_step(dz, dt, du)
         floor = (1 - _STEP_TO_BOUNDARY) * self.slack
-        problem = self.problem
-        while step > 1e-12 and np.any(problem.slack(problem.kernel(self.z + step * dz)) < floor):
+        while True:
+            E, slack = self.problem.evaluate(self.z + step * dz)
+            if step <= 1e-12 or (slack >= floor).all():
+                return step, E, slack
             step *= _BACKTRACK  # the Newton estimate of the boundary was a little long
-        return step
 
     def iterate(self):
         """One predictor-corrector step."""
-        problem = self.problem
-        system = _NewtonSystem(problem, self.E, self.t, self.slack)
+        system = _NewtonSystem(self.problem, self.E, self.t, self.slack)
         mu_gap = self.mean_complementarity()
         # Predictor: the pure Newton step towards t s = 0 says how much centring
         # the corrector needs (Mehrotra's heuristic).
         r_dual, r_cent = self.residuals(self.E, self.t, self.slack, 0.0)
-        dz, dt, grad_dz = self.direction(system, r_dual, r_cent)
-        step = self.feasible_step(dz, dt)
-        E_aff = problem.kernel(self.z + step * dz)
-        mu_aff = float(np.sum((self.t + step * dt) * problem.slack(E_aff))) / problem.n_pairs
+        dz, dt, du, grad_dz = self.direction(system, r_dual, r_cent)
+        step, _, slack_aff = self.feasible_step(dz, dt, du)
+        mu_aff = float(((self.t + step * dt) * slack_aff).sum()) / self.problem.n_pairs
         target = min(1.0, (mu_aff / mu_gap) ** 3) * mu_gap
         # Corrector, with Mehrotra's second-order term dt * ds from the predictor.
-        r_dual, r_cent = self.residuals(self.E, self.t, self.slack, target)
-        r_cent = r_cent - dt * grad_dz
-        dz, dt, _ = self.direction(system, r_dual, r_cent)
-        self.line_search(dz, dt, r_dual, r_cent, target)
+        r_cent = r_cent - target * self.problem.pairs - dt * grad_dz
+        dz, dt, du, _ = self.direction(system, r_dual, r_cent)
+        self.line_search(dz, dt, du, r_dual, r_cent, target)
 
-    def line_search(self, dz, dt, r_dual, r_cent, target):
+    def line_search(self, dz, dt, du, r_dual, r_cent, target):
         """Backtrack from the feasible step until the KKT residual norm drops."""
-        norm0 = np.sqrt(np.sum(r_dual**2) + np.sum(r_cent**2))
-        step = self.feasible_step(dz, dt)
-        problem = self.problem
+        norm0 = np.sqrt((r_dual**2).sum() + (r_cent**2).sum())
+        step, E, slack = self.feasible_step(dz, dt, du)
         while True:
-            z, t = self.z + step * dz, self.t + step * dt
-            E = problem.kernel(z)
-            slack = problem.slack(E)
+            t = self.t + step * dt
             rd, rc = self.residuals(E, t, slack, target)
-            norm = np.sqrt(np.sum(rd**2) + np.sum(rc**2))
-            if norm <= (1 - _ARMIJO * step) * norm0 or step < 1e-10:
-                self.z, self.t, self.E, self.slack = z, t, E, slack
+            if np.sqrt((rd**2).sum() + (rc**2).sum()) <= (1 - _ARMIJO * step) * norm0 or step < 1e-10:
+                self.z, self.t, self.E, self.slack = self.z + step * dz, t, E, slack
                 return
             step *= _BACKTRACK
+            E, slack = self.problem.evaluate(self.z + step * dz)
 
 
 @functools.cache
