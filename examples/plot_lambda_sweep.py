@@ -1,7 +1,7 @@
 """
-=====================================================
+===============================================
 To align or not to align: sweeping the weight λ
-=====================================================
+===============================================
 
 Fang, Zhang and Chan (*To Align or Not to Align*, AAAI 2026) train one model
 per modality with its task loss plus λ times a cross-modal contrastive loss,

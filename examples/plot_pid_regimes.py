@@ -1,7 +1,7 @@
 """
-==================================================
+=====================================================
 Redundant, unique, synergistic: the PID of a data set
-==================================================
+=====================================================
 
 Whether aligning two modalities should help depends on how they inform the
 label: Partial Information Decomposition splits ``I(X1, X2; Y)`` into

@@ -1,7 +1,7 @@
 """
-==================================================
+=====================================================
 Per-modality preprocessing in a scikit-learn Pipeline
-==================================================
+=====================================================
 
 Real modalities need different preprocessing: scaling for a handful of
 sensor readings, dimensionality reduction for a wide, noisy spectrum.

@@ -1,7 +1,7 @@
 """
-==================================================
+=====================================
 Two real views: UCI Multiple Features
-==================================================
+=====================================
 
 The UCI Multiple Features data set describes the same 2 000 handwritten
 digits (200 per class) by six families of features. Two of them serve here
