@@ -238,7 +238,7 @@ def test_alignment_matrix_from_estimator_reads_every_layer_pair(rng):
     assert disp.ax_.get_ylabel() == "m1 layer" and disp.ax_.get_xlabel() == "m0 layer"
     with pytest.raises(ValueError, match="modality 'm7' is not one of"):
         AlignmentMatrixDisplay.from_estimator(clf, X, modalities=("m7", 0), metric=width_ratio)
-    with pytest.raises(ValueError, match="modalities must be two"):
+    with pytest.raises(ValueError, match=r"modalities=\(0, 5\): pair must be two distinct"):
         AlignmentMatrixDisplay.from_estimator(clf, X, modalities=(0, 5), metric=width_ratio)
     with pytest.raises(TypeError, match="no transform_layers"):
         AlignmentMatrixDisplay.from_estimator(object(), X)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..metrics import alignment_matrix
+from ..metrics import alignment_matrix, layer_alignment_matrix
 from ._base import _pyplot
 
 
@@ -172,22 +172,19 @@ class AlignmentMatrixDisplay:
                 if modality not in names:
                     raise ValueError(f"modality {modality!r} is not one of {names}.")
                 modality = names.index(modality)
-            index.append(int(modality))
-        layers = estimator.transform_layers(X)
-        if len(index) != 2 or not all(0 <= m < len(layers) for m in index):
-            raise ValueError(
-                f"modalities must be two of the estimator's {len(layers)} modalities; "
-                f"got {modalities!r}."
-            )
-        rows, cols = (layers[m] for m in index)
+            index.append(modality)
+        try:
+            matrix = layer_alignment_matrix(estimator, X, pair=tuple(index), metric=metric,
+                                            **(metric_kwargs or {}))
+        except ValueError as exc:
+            raise ValueError(f"modalities={modalities!r}: {exc}") from exc
         row_name, col_name = (
             f"{names[m] if names else f'modality {m}'} layer" for m in index
         )
-        return cls.from_representations(
-            rows, cols, metric=metric, metric_kwargs=metric_kwargs, row_labels=[str(k) for k in range(len(rows))],
-            col_labels=[str(k) for k in range(len(cols))], row_name=row_name,
-            col_name=col_name, ax=ax, **plot_kw,
-        )
+        return cls(
+            matrix, row_name=row_name, col_name=col_name,
+            metric=_metric_label(metric),
+        ).plot(ax=ax, **plot_kw)
 
     @classmethod
     def from_representations(cls, rows, cols, *, metric="unbiased_cka", metric_kwargs=None,
@@ -221,12 +218,11 @@ class AlignmentMatrixDisplay:
             The plotted display.
         """
         matrix = alignment_matrix(rows, cols, metric=metric, **(metric_kwargs or {}))
-        metric_name = metric if isinstance(metric, str) else getattr(metric, "__name__", None)
         return cls(
             matrix,
             row_labels=row_labels or [f"layer {i}" for i in range(len(rows))],
             col_labels=col_labels or [f"layer {j}" for j in range(len(cols))],
-            row_name=row_name, col_name=col_name, metric=metric_name,
+            row_name=row_name, col_name=col_name, metric=_metric_label(metric),
         ).plot(ax=ax, **plot_kw)
 
 
@@ -237,3 +233,8 @@ def _tick_labels(labels, n, name):
     if len(labels) != n:
         raise ValueError(f"{name} has {len(labels)} entries; the matrix has {n}.")
     return labels
+
+
+def _metric_label(metric):
+    """The colorbar label: a metric's name, or a callable's."""
+    return metric if isinstance(metric, str) else getattr(metric, "__name__", None)
