@@ -174,6 +174,16 @@ def test_pid_table_matches_the_estimator(tmp_path, redundant_data, capsys):
     assert float(rows["unique U1 (m0)"][0]) > 5 * float(rows["redundancy R"][0])
 
 
+def test_pid_bins_a_continuous_target(tmp_path, redundant_data, capsys):
+    X, y = redundant_data
+    path = tmp_path / "reg.npz"
+    np.savez(path, X=X[:, :5], y=y + 0.2 * X[:, 5], modality_dims=[3, 2])
+    code, out, _ = _run(["pid", str(path), "--n-clusters", "4", "--y-threshold", "0.5"], capsys)
+    assert code == 0 and "2 classes" in out
+    code, out, _ = _run(["pid", str(path), "--n-clusters", "4", "--n-bins-y", "3"], capsys)
+    assert code == 0 and float(_table(out)[1]["redundancy R"][0]) > 0.2
+
+
 def test_pid_reads_a_csv_with_target_and_prefixes(tmp_path, redundant_data, capsys):
     X, y = redundant_data
     frame = pd.DataFrame(X[:, :5], columns=["img__a", "img__b", "img__c", "txt__a", "txt__b"])
@@ -193,12 +203,17 @@ def test_pid_reads_a_csv_with_target_and_prefixes(tmp_path, redundant_data, caps
         (["--n-clusters", "4"], "has no target"),
         (["--target", "lab"], "no column 'lab' for --target"),
         (["--target", "label", "--pair", "0,5"], "the file has 2 modalities"),
-        (["--target", "label", "--n-clusters", "0"], "--n-clusters must be a positive integer"),
+        (["--target", "label", "--n-clusters", "0"], "--n-clusters must be an integer >= 1"),
+        (["--target", "score"], "y is continuous"),
     ],
 )
 def test_pid_errors_are_one_line_with_exit_code_2(tmp_path, redundant_data, capsys, argv, message):
     X, y = redundant_data
-    frame = pd.DataFrame(X[:, :4], columns=["a__0", "a__1", "b__0", "b__1"]).assign(label=y)
+    frame = pd.DataFrame(X[:, :4], columns=["a__0", "a__1", "b__0", "b__1"])
+    if "score" in argv:
+        frame["score"] = X[:, 0] + 0.1
+    else:
+        frame["label"] = y
     path = tmp_path / "d.csv"
     frame.to_csv(path, index=False)
     code, _, err = _run(["pid", str(path), *argv], capsys)

@@ -29,6 +29,11 @@ def add_arguments(parser):
     parser.add_argument("--n-clusters", type=int, default=20, metavar="K",
                         help="codes per modality when discretising continuous features "
                              "(default: 20)")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--n-bins-y", type=int, metavar="K",
+                        help="cut a continuous target into K quantile bins")
+    target.add_argument("--y-threshold", type=float, metavar="T",
+                        help="binarise a continuous target: class 1 where y >= T")
     parser.add_argument("--permutations", type=int, default=0, metavar="N",
                         help="shuffled-label draws for the bias-corrected column "
                              "(default: 0, the Miller-Madow correction)")
@@ -60,16 +65,18 @@ def run(args):
     if max(i, j) >= len(blocks):
         raise CLIError(f"--pair {i},{j}: the file has {len(blocks)} modalities "
                        f"(indices 0..{len(blocks) - 1})")
-    for option in ("n_clusters", "permutations"):
-        if getattr(args, option) < (1 if option == "n_clusters" else 0):
-            raise CLIError(f"--{option.replace('_', '-')} must be a positive integer; "
-                           f"got {getattr(args, option)}")
+    for option, least in [("n_clusters", 1), ("permutations", 0), ("n_bins_y", 2)]:
+        value = getattr(args, option)
+        if value is not None and value < least:
+            raise CLIError(f"--{option.replace('_', '-')} must be an integer >= {least}; "
+                           f"got {value}")
     X = np.hstack([blocks[i], blocks[j]])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         pid = PIDEstimator(
             modality_dims=[blocks[i].shape[1], blocks[j].shape[1]], units=args.units,
             n_clusters=args.n_clusters, n_permutations=args.permutations,
+            n_bins_y=args.n_bins_y, y_threshold=args.y_threshold,
             random_state=args.random_state,
         ).fit(X, y)
     labels = ["redundancy R", f"unique U1 ({names[i]})", f"unique U2 ({names[j]})",
@@ -77,7 +84,7 @@ def run(args):
     atoms = [pid.redundancy_, *pid.uniqueness_, pid.synergy_]
     values = np.array([*atoms, sum(atoms)])
     corrected = np.append(pid.corrected_, np.sum(pid.corrected_))
-    print(f"{args.file}: {X.shape[0]} samples, {len(np.unique(y))} classes; modalities "
+    print(f"{args.file}: {X.shape[0]} samples, {pid.joint_.shape[2]} classes; modalities "
           f"{names[i]} ({blocks[i].shape[1]} columns), {names[j]} ({blocks[j].shape[1]} columns)")
     width = max(map(len, labels))
     print(f"{'component':<{width}}  {args.units:>8}  {'share':>6}  {'bias-corrected':>14}")
