@@ -52,6 +52,9 @@ _STEP_TO_BOUNDARY = 0.99
 # Backtracking: shrink factor, and the decrease in residual norm a step must give.
 _BACKTRACK = 0.8
 _ARMIJO = 0.01
+# The starting point's scale (see _DualProblem.initial_point), tuned on random
+# tables and plug-in histograms.
+_START = 0.9
 # Largest change of any dual variable (a logarithm) in one step.
 _MAX_LOG_STEP = 8.0
 # Below this many dual variables the Newton system is too small for threaded BLAS
@@ -104,14 +107,15 @@ class _DualProblem:
         return z[: self.n_lam].reshape(n1, ny), z[self.n_lam :].reshape(n2, ny)
 
     def initial_point(self):
-        """Strictly feasible: ``exp(lam + mu) = sqrt(P(y|x1) P(y|x2)) / 2``, whose
-        constraint sums are at most 1/2 by Cauchy-Schwarz."""
+        """Strictly feasible: ``exp(lam + mu) = sqrt(0.9 P(y|x1) P(y|x2))``, whose
+        constraint sums are at most ``sqrt(0.9)`` by Cauchy-Schwarz, and
+        ``t = P(x1) P(x2) / 0.9``."""
         p1 = self.a.sum(axis=1, keepdims=True)
         p2 = self.b.sum(axis=1, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):
-            lam = np.where(self.a > 0, 0.5 * np.log(self.a / p1) - 0.5 * np.log(2.0), -np.inf)
+            lam = np.where(self.a > 0, 0.5 * np.log(self.a / p1) + 0.5 * np.log(_START), -np.inf)
             mu = np.where(self.b > 0, 0.5 * np.log(self.b / p2), -np.inf)
-        t = np.where(self.pairs, 2.0 * p1 * p2.T, 0.0)
+        t = np.where(self.pairs, p1 * p2.T / _START, 0.0)
         return np.concatenate([lam.ravel(), mu.ravel()]), t
 
     def kernel(self, z):
@@ -338,6 +342,9 @@ class _InteriorPoint:
         step, _, slack_aff = self.feasible_step(dz, dt, du)
         mu_aff = float(((self.t + step * dt) * slack_aff).sum()) / self.problem.n_pairs
         target = min(1.0, (mu_aff / mu_gap) ** 3) * mu_gap
+        # ...but complementarity must not outrun the marginal error, or iterates
+        # reach the boundary before feasibility and stall there.
+        target = max(target, 0.01 * np.abs(r_dual).sum() / self.problem.n_pairs)
         # Corrector, with Mehrotra's second-order term dt * ds from the predictor.
         r_cent = r_cent - target * self.problem.pairs - dt * grad_dz
         dz, dt, du, _ = self.direction(system, r_dual, r_cent)
