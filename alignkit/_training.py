@@ -6,7 +6,7 @@ import math
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
-from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from .losses import multimodal_info_nce
 
@@ -57,14 +57,26 @@ class TensorDataset(Dataset):
         return len(self.X)
 
     def __getitem__(self, index):
-        index = torch.as_tensor(index)
         return self.X[index], self.y[index]
+
+
+class _IndexBatches(Sampler):
+    """Batches of row indices as tensors: one ``randperm`` per epoch, no Python loop per row."""
+
+    def __init__(self, n_samples, batch_size, shuffle):
+        self.n_samples, self.batch_size, self.shuffle = n_samples, batch_size, shuffle
+
+    def __len__(self):
+        return math.ceil(self.n_samples / self.batch_size)
+
+    def __iter__(self):
+        order = torch.randperm(self.n_samples) if self.shuffle else torch.arange(self.n_samples)
+        return iter(order.split(self.batch_size))
 
 
 def batch_loader(dataset, batch_size, shuffle=False):
     """DataLoader that fetches whole batches by fancy indexing, not sample by sample."""
-    order = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
-    sampler = BatchSampler(order, batch_size=batch_size, drop_last=False)
+    sampler = _IndexBatches(len(dataset), batch_size, shuffle)
     return DataLoader(dataset, sampler=sampler, batch_size=None)
 
 
