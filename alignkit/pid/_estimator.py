@@ -110,9 +110,13 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         ``n_permutations > 0``.
     pvalues_ : ndarray of shape (4,)
         Permutation p-value of each atom; only when ``n_permutations > 0``.
+    pair_ : list of two int
+        The validated ``pair``.
     coders_ : list of two fitted discretisers
         One per modality of ``pair``; ``coders_[m].model_`` is the fitted
         scikit-learn pipeline (None when ``discretizer=None``).
+    target_coder_ : object
+        Maps ``y`` to class codes (its classes, quantile bins or threshold).
     modality_dims_ : list of int
         Columns per modality of ``X``.
     modality_names_ : list of str
@@ -234,7 +238,7 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         """
         X, y = validate_data(self, X, y, reset=True, ensure_min_samples=2)
         dims = fit_modality_layout(self)
-        pair = self._check_pair(len(dims))
+        self.pair_ = pair = self._check_pair(len(dims))
         self._check_y_options(y)
         blocks = split_modalities(X, dims)
         seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=3)
@@ -272,8 +276,9 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         return self
 
     def _codes(self, blocks):
-        pair = self._check_pair(len(blocks))
-        return np.column_stack([coder.transform(blocks[m]) for coder, m in zip(self.coders_, pair)])
+        return np.column_stack(
+            [coder.transform(blocks[m]) for coder, m in zip(self.coders_, self.pair_)]
+        )
 
     def transform(self, X):
         """The discrete code of each modality of ``pair``.
@@ -327,8 +332,7 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         _check_feature_names_in(self, input_features)
-        pair = self._check_pair(len(self.modality_dims_))
-        return np.array([f"{self.modality_names_[m]}_code" for m in pair], dtype=object)
+        return np.array([f"{self.modality_names_[m]}_code" for m in self.pair_], dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
