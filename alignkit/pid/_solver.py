@@ -295,7 +295,7 @@ class _InteriorPoint:
         dt = (self.t * grad_dz - r_cent) / self.slack
         return dz, dt, du, grad_dz
 
-    def max_step(self, dz, dt, du):
+    def max_step(self, dz, dt, du, grad_dz):
         """Largest ``alpha <= 1`` keeping ``t`` and the slacks positive, and no
         dual variable moving by more than ``_MAX_LOG_STEP``."""
         E = self.E
@@ -304,11 +304,15 @@ class _InteriorPoint:
         alpha = min(_MAX_LOG_STEP / max(np.abs(dz).max(), 1e-300), _ratio_test(self.t, dt))
         crossing = (E * np.exp(alpha * du)).sum(axis=2) >= 1.0
         if crossing.any():
-            # Each pair's sum_y E exp(alpha du) is convex in alpha, so Newton's
-            # method on its logarithm, started right of the crossing, converges
-            # to it monotonically (and quadratically) from the right.
+            # Each pair's log sum_y E exp(alpha du) is convex in alpha, so Newton's
+            # method, started right of the crossing (at alpha, or where the
+            # tangent at 0 crosses, whichever is first), converges to it
+            # monotonically and quadratically from the right.
             Ek, duk = E[crossing], du[crossing]
+            mass = 1.0 - self.slack[crossing]
+            rising = grad_dz[crossing] > 0
             a = np.full(len(Ek), alpha)
+            a[rising] = np.minimum(alpha, -np.log(mass[rising]) * mass[rising] / grad_dz[crossing][rising])
             for _ in range(20):
                 w = Ek * np.exp(a[:, None] * duk)
                 total = w.sum(axis=1)
@@ -319,11 +323,11 @@ class _InteriorPoint:
             alpha = min(alpha, float(a.min()))
         return alpha
 
-    def feasible_step(self, dz, dt, du):
+    def feasible_step(self, dz, dt, du, grad_dz):
         """A fraction of the step to the boundary, with the kernel and slacks
         there; the slacks are concave along the step, so each keeps at least
         ``1 - _STEP_TO_BOUNDARY`` of its value."""
-        step = _STEP_TO_BOUNDARY * self.max_step(dz, dt, du)
+        step = _STEP_TO_BOUNDARY * self.max_step(dz, dt, du, grad_dz)
         floor = (1 - _STEP_TO_BOUNDARY) * self.slack
         while True:
             E, slack = self.problem.evaluate(self.z + step * dz)
@@ -339,7 +343,7 @@ class _InteriorPoint:
         # the corrector needs (Mehrotra's heuristic).
         r_dual, r_cent = self.residuals(self.E, self.t, self.slack, 0.0)
         dz, dt, du, grad_dz = self.direction(system, r_dual, r_cent)
-        step, _, slack_aff = self.feasible_step(dz, dt, du)
+        step, _, slack_aff = self.feasible_step(dz, dt, du, grad_dz)
         mu_aff = float(((self.t + step * dt) * slack_aff).sum()) / self.problem.n_pairs
         target = min(1.0, (mu_aff / mu_gap) ** 3) * mu_gap
         # ...but complementarity must not outrun the marginal error, or iterates
@@ -347,13 +351,13 @@ class _InteriorPoint:
         target = max(target, 0.01 * np.abs(r_dual).sum() / self.problem.n_pairs)
         # Corrector, with Mehrotra's second-order term dt * ds from the predictor.
         r_cent = r_cent - target * self.problem.pairs - dt * grad_dz
-        dz, dt, du, _ = self.direction(system, r_dual, r_cent)
-        self.line_search(dz, dt, du, r_dual, r_cent, target)
+        dz, dt, du, grad_dz = self.direction(system, r_dual, r_cent)
+        self.line_search(dz, dt, du, grad_dz, r_dual, r_cent, target)
 
-    def line_search(self, dz, dt, du, r_dual, r_cent, target):
+    def line_search(self, dz, dt, du, grad_dz, r_dual, r_cent, target):
         """Backtrack from the feasible step until the KKT residual norm drops."""
         norm0 = np.sqrt((r_dual**2).sum() + (r_cent**2).sum())
-        step, E, slack = self.feasible_step(dz, dt, du)
+        step, E, slack = self.feasible_step(dz, dt, du, grad_dz)
         while True:
             t = self.t + step * dt
             rd, rc = self.residuals(E, t, slack, target)
