@@ -57,8 +57,8 @@ _ARMIJO = 0.01
 _START = 0.9
 # Largest change of any dual variable (a logarithm) in one step.
 _MAX_LOG_STEP = 8.0
-# Below this many dual variables the Newton system is too small for threaded BLAS
-# to pay; on a shared machine threads also contend with other work.
+# Below this Schur-complement size (min(|X1|, |X2|) |Y|) threaded BLAS does not
+# pay; on a shared machine its threads also contend with other work.
 _THREADED_SIZE = 600
 
 
