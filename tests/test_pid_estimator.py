@@ -64,7 +64,7 @@ def test_discrete_codes_match_pid_from_samples(rng):
 
 
 def test_discrete_codes_must_be_one_column_and_seen_in_fit(rng):
-    X = rng.integers(0, 3, size=(50, 4)).astype(float)
+    X = rng.integers(0, 3, size=(100, 4)).astype(float)
     with pytest.raises(ValueError, match="one column of discrete codes; modality 'm0' has 2"):
         PIDEstimator(discretizer=None).fit(X, X[:, 0] > 1)
     est = PIDEstimator(discretizer=None).fit(X[:, :2], X[:, 0] > 1)
