@@ -120,25 +120,28 @@ print(f"example ran in {time.perf_counter() - start:.0f} s")
 # %%
 # What this run shows
 # -------------------
-# The run is deterministic on CPU; these are its numbers.
+# The run is deterministic on CPU. What it shows:
 #
 # * **Alignment falls as uniqueness grows.** Without heterogeneity (depth 0)
-#   the best-layer-pair unbiased CKA drops steadily from 0.86 at U = 0 to
-#   0.29 at U = 8, and mutual k-NN from 0.44 to 0.09. The same happens at
-#   depths 2 and 4 (CKA 0.78 to 0.28, and 0.68 to 0.15).
+#   the best-layer-pair unbiased CKA drops steadily from about 0.87 at U = 0
+#   to 0.29 at U = 8, and mutual k-NN from about 0.44 to 0.08. The same
+#   happens at depths 2 and 4 (CKA about 0.78 to 0.28, and 0.68 to 0.15).
 # * **Alignment falls as heterogeneity grows.** At U = 0 the best CKA is
-#   0.86, 0.78 and 0.68 for depths 0, 2 and 4; mutual k-NN, which only looks
-#   at nearest neighbours, is hit harder (0.44, 0.22, 0.12). One point breaks
-#   the monotone pattern (U = 2, depth 2 below U = 4, depth 2): with one seed,
-#   differences of a few hundredths are within the run-to-run spread.
+#   about 0.87, 0.78 and 0.68 for depths 0, 2 and 4; mutual k-NN, which only
+#   looks at nearest neighbours, is hit harder (about 0.44, 0.22, 0.12). One
+#   point breaks the monotone pattern (U = 2 below U = 4 at depth 2): with
+#   one seed, differences of a few hundredths are within the run-to-run
+#   spread.
 # * **Alignment is not a reliable predictor of accuracy.** Across the 15 runs
 #   the two rise together, because both follow redundancy; but at equal
 #   alignment the accuracy differs: U = 2 at depth 0 reaches CKA 0.75 and a
-#   fused accuracy of 0.859, while U = 0 at depth 4 is *less* aligned
-#   (CKA 0.68) and *more* accurate (0.885); U = 2 at depth 2 (CKA 0.51) is
-#   as accurate (0.860) as the better-aligned U = 2, depth 0 run. What
-#   limits accuracy is what the label needs that a modality lacks, not how
-#   aligned the encoders are.
+#   fused accuracy of 0.86, while U = 0 at depth 4 is *less* aligned
+#   (CKA 0.68) and *more* accurate (0.89); U = 2 at depth 2 (CKA 0.51) is as
+#   accurate (0.86) as the better-aligned U = 2, depth 0 run. What limits
+#   accuracy is what the label needs that a modality lacks, not how aligned
+#   the encoders are.
+# * With ``lam=0`` the first modality's encoder never sees the second: its
+#   accuracy (``acc m1``) is the same at every depth, as it must be.
 #
 # The heatmaps show where alignment lives: with fully redundant, untransformed
 # modalities the deeper layers (the embeddings) are the most aligned pair;
