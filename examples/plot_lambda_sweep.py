@@ -121,7 +121,7 @@ for r, cv in results.items():
 #
 # * **High uniqueness** (r = 0: every label bit is seen by one modality
 #   only): alignment only hurts. The fused accuracy falls from about 0.79 at
-#   λ = 0 to about 0.35 at λ = 4 and the second modality's own accuracy from
+#   λ = 0 to about 0.34 at λ = 4 and the second modality's own accuracy from
 #   0.43 to 0.31; λ* = 0. The contrastive term can only align what the
 #   modalities share, here the 8 label-free shared bits, and it crowds out
 #   the unique bits the task needs.
