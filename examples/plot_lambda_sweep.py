@@ -105,8 +105,6 @@ for col, (r, cv) in enumerate(results.items()):
     axes[0, col].set_title(f"r = {r} shared, {8 - r} unique bits")
 fig.tight_layout()
 
-print(f"example ran in {time.perf_counter() - start:.0f} s")
-
 # %%
 # What this run shows
 # -------------------
@@ -115,6 +113,7 @@ for r, cv in results.items():
     ends = {k: cv[f"mean_test_{k}"][[0, -1]] for k in ("acc", "acc_m0", "acc_m1", "cka")}
     print(f"r = {r}: λ* = {LAMBDAS[int(np.argmax(cv['mean_test_acc']))]:g}; from λ = 0 to 4: "
           + ", ".join(f"{k} {a:.3f} -> {b:.3f}" for k, (a, b) in ends.items()))
+print(f"example ran in {time.perf_counter() - start:.0f} s")
 
 # %%
 # With a fixed seed the run is deterministic on CPU. What it shows:
