@@ -93,6 +93,13 @@ def test_zero_cells_empty_classes_and_unused_symbols_change_nothing(rng):
     np.testing.assert_allclose(pid_from_joint(padded).atoms, base, atol=1e-9)
 
 
+def test_float32_tables_are_rescaled(rng):
+    P = rng.dirichlet(np.ones(3 * 50 * 2)).reshape(3, 50, 2)
+    res32 = pid_from_joint(P.astype(np.float32))
+    np.testing.assert_allclose(res32.atoms, pid_from_joint(P).atoms, atol=1e-5)
+    assert_identities(res32, res32.joint)
+
+
 def test_one_class_decomposes_to_zero():
     P = np.zeros((2, 3, 2))
     P[:, :, 1] = 1 / 6
@@ -179,6 +186,14 @@ def test_hard_sparse_tables_converge_with_a_certified_gap(rng):
         res = pid_from_joint(counts / n)
         assert res.converged and res.duality_gap <= 1e-10 / LN2
         assert_identities(res, counts / n)
+
+
+def test_large_skewed_table_converges():
+    # Many tiny cells: the case where a residual-norm line search used to stall.
+    P = np.random.default_rng(11).dirichlet(np.full(60 * 60 * 3, 0.3)).reshape(60, 60, 3)
+    res = pid_from_joint(P)
+    assert res.converged and res.n_iter < 100
+    assert_identities(res, P)
 
 
 @pytest.mark.parametrize(

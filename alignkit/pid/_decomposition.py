@@ -122,7 +122,8 @@ def check_joint(P):
     if P.min() < 0:
         raise ValueError(f"P must be non-negative; its smallest entry is {P.min():.6g}.")
     total = P.sum()
-    if abs(total - 1.0) > 1e-9:
+    # Float32 tables miss 1 by round-off: accept and rescale those.
+    if abs(total - 1.0) > 1e-6:
         raise ValueError(
             f"P must sum to 1; it sums to {total:.12g}. Divide a count table by its total."
         )
@@ -158,7 +159,7 @@ def decompose(P, units, tol, max_iter):
 
 
 @validate_params({"P": ["array-like"], **_SOLVER_PARAMS}, prefer_skip_nested_validation=True)
-def pid_from_joint(P, *, units="bits", tol=1e-10, max_iter=100):
+def pid_from_joint(P, *, units="bits", tol=1e-10, max_iter=200):
     """Partial information decomposition of a discrete joint distribution.
 
     The BROJA decomposition (Bertschinger et al. 2014): with ``Q*`` the table
@@ -179,7 +180,7 @@ def pid_from_joint(P, *, units="bits", tol=1e-10, max_iter=100):
     tol : float, default=1e-10
         Stop when the certified duality gap, in nats, is at most ``tol``; it
         bounds the solver error of every atom.
-    max_iter : int, default=100
+    max_iter : int, default=200
         Most interior-point iterations; a ``ConvergenceWarning`` says when they
         were not enough.
 
@@ -228,7 +229,7 @@ def _codes(values, name):
     prefer_skip_nested_validation=True,
 )
 def pid_from_samples(x1, x2, y, *, units="bits", n_permutations=0, random_state=None,
-                     n_jobs=None, tol=1e-10, max_iter=100):
+                     n_jobs=None, tol=1e-10, max_iter=200):
     """Partial information decomposition of paired discrete samples.
 
     The plug-in estimate: the joint histogram of ``(x1, x2, y)`` is decomposed
@@ -261,7 +262,7 @@ def pid_from_samples(x1, x2, y, *, units="bits", n_permutations=0, random_state=
         Parallel jobs (joblib) for the permutations.
     tol : float, default=1e-10
         Certified duality-gap tolerance (nats) of each solve.
-    max_iter : int, default=100
+    max_iter : int, default=200
         Most interior-point iterations per solve.
 
     Returns

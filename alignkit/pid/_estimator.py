@@ -78,7 +78,7 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         Parallel jobs (joblib) for the permutations.
     tol : float, default=1e-10
         Certified duality-gap tolerance (nats) of the solver.
-    max_iter : int, default=100
+    max_iter : int, default=200
         Most interior-point iterations per solve.
     random_state : int, RandomState instance or None, default=None
         Seeds the discretisers and the permutations.
@@ -177,7 +177,7 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
 
     def __init__(self, modality_dims=None, *, pair=(0, 1), discretizer="kmeans", n_clusters=20,
                  n_components=5, row_normalize=True, n_bins_y=None, y_threshold=None,
-                 units="bits", n_permutations=0, n_jobs=None, tol=1e-10, max_iter=100,
+                 units="bits", n_permutations=0, n_jobs=None, tol=1e-10, max_iter=200,
                  random_state=None):
         self.modality_dims = modality_dims
         self.pair = pair
