@@ -270,3 +270,20 @@ def test_grid_search_over_aligned_classifier_reports_alignment(two_views):
     layers = layer_alignment_matrix(best, X)  # hidden layer and embedding of each encoder
     assert layers.shape == (2, 2)
     assert layers[-1, -1] == pytest.approx(unbiased_cka(Z[:, :8], Z[:, 8:]), rel=1e-12)
+
+
+def test_scorers_reach_the_multimodal_step_of_a_pipeline(two_views):
+    from alignkit import AlignedMultimodalClassifier
+
+    X, y = two_views
+    pipe = make_pipeline(StandardScaler(), AlignedMultimodalClassifier(
+        max_epochs=3, hidden_dims=(16,), embed_dim=8, projection_dim=8, batch_size=32,
+        random_state=0)).fit(X, y)
+    clf, Xs = pipe[-1], pipe[0].transform(X)
+    assert modality_scorer(0)(pipe, X, y) == np.mean(clf.predict_modality(Xs, 0) == y)
+    Z = clf.transform(Xs)
+    assert make_alignment_scorer()(pipe, X, y) == unbiased_cka(Z[:, :8], Z[:, 8:])
+    grid = GridSearchCV(pipe, {"alignedmultimodalclassifier__lam": [0.0, 1.0]}, cv=2,
+                        scoring={"acc_m0": modality_scorer(0), "cka": make_alignment_scorer()},
+                        refit=False).fit(X, y)
+    assert np.all(np.isfinite(grid.cv_results_["mean_test_cka"]))

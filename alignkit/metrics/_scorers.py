@@ -2,9 +2,21 @@
 
 from sklearn.base import is_classifier
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.pipeline import Pipeline
 
 from ..utils import split_modalities
 from ._alignment import accepted_options, check_pair_index, mean_pairwise_alignment, resolve_metric
+
+
+def _multimodal_step(estimator, X):
+    """The model that holds the modalities and ``X`` as it sees it.
+
+    For a :class:`~sklearn.pipeline.Pipeline` that is its last step, fed with
+    ``X`` passed through the steps before it.
+    """
+    while isinstance(estimator, Pipeline):
+        estimator, X = estimator[-1], estimator[:-1].transform(X)
+    return estimator, X
 
 
 class _AlignmentScorer:
@@ -16,6 +28,7 @@ class _AlignmentScorer:
         self.metric_kwargs = metric_kwargs
 
     def __call__(self, estimator, X, y=None):
+        estimator, X = _multimodal_step(estimator, X)
         embedding = estimator.transform(X)
         n_modalities = len(estimator.modality_names_)
         width, remainder = divmod(embedding.shape[1], n_modalities)
@@ -37,7 +50,8 @@ class _AlignmentScorer:
 def make_alignment_scorer(metric="unbiased_cka", *, pair=None, **metric_kwargs):
     """Make a scorer of the alignment between a fitted model's modality embeddings.
 
-    The scorer calls ``estimator.transform(X)``, splits its columns into
+    The scorer calls ``estimator.transform(X)`` (on a
+    :class:`~sklearn.pipeline.Pipeline`, its last step's), splits its columns into
     ``len(estimator.modality_names_)`` equal blocks (one embedding per
     modality, as :class:`~alignkit.AlignedMultimodalClassifier` returns
     them) and measures their alignment, so ``GridSearchCV`` reports
@@ -93,6 +107,7 @@ class _ModalityScorer:
         self.kwargs = kwargs
 
     def __call__(self, estimator, X, y):
+        estimator, X = _multimodal_step(estimator, X)
         if self.response_method == "predict_proba":
             response = estimator.predict_proba_modality(X, self.modality)
             if response.ndim == 2 and response.shape[1] == 2:
@@ -117,7 +132,8 @@ def modality_scorer(modality, score_func=None, *, response_method="predict",
     :class:`~alignkit.AlignedMultimodalClassifier` keep a task head per
     modality; this scorer evaluates head ``modality`` alone through
     ``estimator.predict_modality(X, modality)`` (or
-    ``predict_proba_modality``), so a grid search over ``lam`` shows how
+    ``predict_proba_modality``; on a :class:`~sklearn.pipeline.Pipeline`,
+    its last step's), so a grid search over ``lam`` shows how
     alignment changes each modality's own performance.
 
     Parameters
