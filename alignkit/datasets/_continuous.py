@@ -74,6 +74,11 @@ def make_multimodal_classification(
     ``n_classes=2`` and one synergistic factor, ``y`` is the XOR of the signs
     of :math:`s_1` and :math:`s_2`.
 
+    The factor counts are not the PID atoms of ``y``: all factors meet in one
+    score, and a label that thresholds a sum of factors from both modalities
+    carries BROJA redundancy and synergy as well. Unique factors on one
+    modality only (``n_unique=(u, 0)``) give a uniqueness-dominated label.
+
     Parameters
     ----------
     n_samples : int, default=1000
