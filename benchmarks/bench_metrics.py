@@ -20,7 +20,7 @@ since tracemalloc does not see torch's allocations.
     .venv/bin/python benchmarks/bench_metrics.py            # n = 20 000, d = 512
     .venv/bin/python benchmarks/bench_metrics.py --quick    # n = 2 000 smoke run
     .venv/bin/python benchmarks/bench_metrics.py --research unbiased biased \
-        --research-only                                      # O(n^3) routes only, ~50 min
+        --research-only                                      # O(n^3) routes only, ~35 min
     .venv/bin/python benchmarks/bench_metrics.py --research biased \
         --research-n 10000 --research-only                  # the biased route at n = 10 000
 """
