@@ -291,39 +291,36 @@ class _InteriorPoint:
         dt = (self.t * grad_dz - r_cent) / self.slack
         return dz, dt, du, grad_dz
 
-    def max_step(self, dz, dt, du, grad_dz):
+    def max_step(self, dz, dt, du):
         """Largest ``alpha <= 1`` keeping ``t`` and the slacks positive, and no
         dual variable moving by more than ``_MAX_LOG_STEP``."""
         E = self.E
         # The dual variables are logarithms: a Newton step in a direction of
         # little curvature can ask for exp(-800); a few e-folds at a time suffice.
         alpha = min(_MAX_LOG_STEP / max(np.abs(dz).max(), 1e-300), _ratio_test(self.t, dt))
-        crossing = (E * np.exp(alpha * du)).sum(axis=2) >= 1.0
-        if crossing.any():
-            # Each pair's log sum_y E exp(alpha du) is convex in alpha, so Newton's
-            # method, started right of the crossing (at alpha, or where the
-            # tangent at 0 crosses, whichever is first), converges to it
-            # monotonically and quadratically from the right.
-            Ek, duk = E[crossing], du[crossing]
-            mass = 1.0 - self.slack[crossing]
-            rising = grad_dz[crossing] > 0
-            a = np.full(len(Ek), alpha)
-            a[rising] = np.minimum(alpha, -np.log(mass[rising]) * mass[rising] / grad_dz[crossing][rising])
-            for _ in range(20):
-                w = Ek * np.exp(a[:, None] * duk)
-                total = w.sum(axis=1)
-                change = np.log(total) * total / (w * duk).sum(axis=1)
-                a -= change
-                if change.max() <= 1e-4 * alpha:
-                    break
-            alpha = min(alpha, float(a.min()))
-        return alpha
+        # Each pair's log sum_y E exp(a du) is convex in a, and so is their maximum
+        # phi(a); the step to the boundary is phi's root. Newton's method on phi
+        # (with the slope of the pair attaining it), started right of the root,
+        # converges to it monotonically, and on the whole arrays: indexing the
+        # crossing pairs out costs more than the few exponentials it saves.
+        a = alpha
+        for _ in range(20):
+            total = np.einsum("ijy->ij", E * np.exp(a * du))
+            k = np.unravel_index(total.argmax(), total.shape)
+            if total[k] < 1.0:
+                return a  # no constraint reaches its boundary
+            slope = float(E[k] @ (np.exp(a * du[k]) * du[k])) / total[k]
+            change = np.log(total[k]) / slope
+            a -= change
+            if change <= 1e-4 * alpha:
+                break
+        return a
 
-    def feasible_step(self, dz, dt, du, grad_dz):
+    def feasible_step(self, dz, dt, du):
         """A fraction of the step to the boundary, with the kernel and slacks
         there; the slacks are concave along the step, so each keeps at least
         ``1 - _STEP_TO_BOUNDARY`` of its value."""
-        step = _STEP_TO_BOUNDARY * self.max_step(dz, dt, du, grad_dz)
+        step = _STEP_TO_BOUNDARY * self.max_step(dz, dt, du)
         floor = (1 - _STEP_TO_BOUNDARY) * self.slack
         while True:
             E, slack = self.problem.evaluate(self.z + step * dz)
@@ -339,7 +336,7 @@ class _InteriorPoint:
         # the corrector needs (Mehrotra's heuristic).
         r_dual, r_cent = self.residuals(self.E, self.t, self.slack, 0.0)
         dz, dt, du, grad_dz = self.direction(system, r_dual, r_cent)
-        step, _, slack_aff = self.feasible_step(dz, dt, du, grad_dz)
+        step, _, slack_aff = self.feasible_step(dz, dt, du)
         mu_aff = float(((self.t + step * dt) * slack_aff).sum()) / self.problem.n_pairs
         target = min(1.0, (mu_aff / mu_gap) ** 3) * mu_gap
         # ...but complementarity must not outrun the marginal error, or iterates
@@ -348,7 +345,7 @@ class _InteriorPoint:
         # Corrector, with Mehrotra's second-order term dt * ds from the predictor.
         r_cent = r_cent - target * self.problem.pairs - dt * grad_dz
         dz, dt, du, grad_dz = self.direction(system, r_dual, r_cent)
-        step, self.E, self.slack = self.feasible_step(dz, dt, du, grad_dz)
+        step, self.E, self.slack = self.feasible_step(dz, dt, du)
         self.z, self.t = self.z + step * dz, self.t + step * dt
 
 
