@@ -42,6 +42,7 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg.lapack import dpotrf as _potrf
 from scipy.linalg.lapack import dpotrs as _potrs
 from threadpoolctl import ThreadpoolController
 
@@ -180,13 +181,12 @@ class _NewtonSystem:
 
     def __init__(self, problem, E, t, slack):
         n1, n2, ny = problem.shape
-        diag = np.arange(ny)
         # The (lam_iy, mu_jz) entries: d_k E_ky E_kz (rank-one terms, d = t / s)
         # plus t_k E_ky when y = z (the constraints' Hessians); summing them over
         # j (over i) gives the lam-lam (mu-mu) diagonal blocks.
         dE = (t / slack)[:, :, None] * E
         cross = np.einsum("ijy,ijz->iyjz", dE, E)
-        cross[:, diag, :, diag] += (t[:, :, None] * E).transpose(2, 0, 1)
+        np.einsum("iyjy->iyj", cross)[...] += (t[:, :, None] * E).transpose(0, 2, 1)
         blocks1, blocks2 = cross.sum(axis=2), cross.sum(axis=0).transpose(1, 0, 2)
         # Fixed coordinates: those at -inf have all-zero rows already; the gauge
         # pins are zeroed. A unit diagonal then gives each a zero step.
@@ -195,8 +195,8 @@ class _NewtonSystem:
         blocks2[pin_j, pin_y, :] = 0.0
         blocks2[pin_j, :, pin_y] = 0.0
         for blocks in (blocks1, blocks2):
-            d = blocks[:, diag, diag]
-            blocks[:, diag, diag] = np.where(d > 0, d, 1.0)
+            d = np.einsum("kyy->ky", blocks)
+            d[~(d > 0)] = 1.0
         self.swap = n1 < n2
         if self.swap:
             blocks1, blocks2, cross = blocks2, blocks1, cross.transpose(2, 3, 0, 1)
@@ -206,10 +206,10 @@ class _NewtonSystem:
         # probabilities behind the blocks span many orders of magnitude.
         sigma = np.sqrt(np.maximum(np.einsum("kyy->ky", blocks1), 1e-300))
         unit = blocks1 / (sigma[:, :, None] * sigma[:, None, :])
-        self.L_inv = np.linalg.inv(_cholesky(unit, np.ones_like(sigma))) / sigma[:, None, :]
+        self.L_inv = _inverse_cholesky(unit) / sigma[:, None, :]
         self.W = (self.L_inv @ cross.reshape(k1, ny, k2 * ny)).reshape(k1 * ny, k2 * ny)
         schur = -(self.W.T @ self.W)
-        schur.reshape(k2, ny, k2, ny)[np.arange(k2), :, np.arange(k2), :] += blocks2
+        np.einsum("kykz->kyz", schur.reshape(k2, ny, k2, ny))[...] += blocks2
         self.M = _cholesky(schur, np.einsum("kyy->ky", blocks2).ravel())
         self.shape = (k1, k2, ny)
         self.n_lam = problem.n_lam
@@ -231,6 +231,21 @@ def _ratio_test(x, dx):
     return min(1.0, float((-x[shrinking] / dx[shrinking]).min(initial=np.inf)))
 
 
+def _inverse_cholesky(A):
+    """``L^-1`` for each ``A = L L^T`` of a batch of matrices with unit diagonal."""
+    if A.shape[-1] == 2:
+        # In closed form: two batched LAPACK calls cost more than these few ufuncs.
+        r = A[:, 1, 0]
+        c = 1.0 - r * r
+        if (c > 0).all():
+            L_inv = np.zeros_like(A)
+            L_inv[:, 0, 0] = 1.0
+            L_inv[:, 1, 1] = 1.0 / np.sqrt(c)
+            L_inv[:, 1, 0] = -r * L_inv[:, 1, 1]
+            return L_inv
+    return np.linalg.inv(_cholesky(A, np.ones(A.shape[:2])))
+
+
 def _cholesky(A, scale):
     """Lower Cholesky factor of one matrix or a batch, with a fallback ridge.
 
@@ -241,17 +256,22 @@ def _cholesky(A, scale):
     before any cancellation) grown until the factorisation succeeds, only damps
     the step; the certificate is unaffected.
     """
-    try:
-        return np.linalg.cholesky(A)
-    except np.linalg.LinAlgError:
-        pass
-    for ridge in (1e-15, 1e-13, 1e-11, 1e-9):
-        B = A.copy()
-        np.einsum("...ii->...i", B)[...] += ridge * scale
-        try:
-            return np.linalg.cholesky(B)
-        except np.linalg.LinAlgError:
-            continue
+    B = A
+    for ridge in (0.0, 1e-15, 1e-13, 1e-11, 1e-9):
+        if ridge:
+            B = A.copy()
+            np.einsum("...ii->...i", B)[...] += ridge * scale
+        if B.ndim == 2:
+            # LAPACK itself: numpy's checks cost as much as factorising a small matrix.
+            # Only the lower triangle is written, and only it is read (by _potrs).
+            L, info = _potrf(B, lower=1, clean=0)
+            if info == 0:
+                return L
+        else:
+            try:
+                return np.linalg.cholesky(B)
+            except np.linalg.LinAlgError:
+                pass
     raise np.linalg.LinAlgError("The Newton system is not positive definite.")
 
 
