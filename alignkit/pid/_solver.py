@@ -84,7 +84,6 @@ class _DualProblem:
         self.support = (self.a[:, None, :] > 0) & (self.b[None, :, :] > 0)
         # One constraint per pair (x1, x2) that can carry mass; t = 0 elsewhere.
         self.pairs = self.support.any(axis=2)
-        self.outside = ~self.pairs
         self.n_pairs = int(self.pairs.sum())
         # The dual is invariant under lam[:, y] += c, mu[:, y] -= c: pinning one mu
         # per class that has mass removes exactly that null space (each class's
@@ -122,11 +121,10 @@ class _DualProblem:
 
     def evaluate(self, z):
         """``E = exp(lam + mu)`` and the slacks ``1 - sum_y E`` of the constraints
-        (1 where there is no constraint, so that ``t = 0`` there stays put)."""
+        (1 where there is no constraint: every term there has a dual variable at
+        ``-inf``, so ``t = 0`` there stays put)."""
         E = self.kernel(z)
-        slack = 1.0 - E.sum(axis=2)
-        slack[self.outside] = 1.0
-        return E, slack
+        return E, 1.0 - E.sum(axis=2)
 
     def marginals(self, q):
         return np.concatenate([q.sum(axis=1).ravel(), q.sum(axis=0).ravel()])
@@ -290,12 +288,10 @@ class _InteriorPoint:
     def mean_complementarity(self):
         return float((self.t * self.slack).sum()) / self.problem.n_pairs
 
-    def residuals(self, E, t, slack, target):
-        """Marginal mismatch of ``t exp(lam + mu)``, and ``t s - target`` per pair."""
-        r_dual = self.problem.marginals(t[:, :, None] * E) - self.problem.c
-        r_cent = t * slack - target
-        r_cent[self.problem.outside] = 0.0
-        return r_dual, r_cent
+    def residuals(self):
+        """Marginal mismatch of ``t exp(lam + mu)``, and ``t s`` per pair."""
+        r_dual = self.problem.marginals(self.t[:, :, None] * self.E) - self.problem.c
+        return r_dual, self.t * self.slack
 
     def direction(self, system, r_dual, r_cent):
         """Newton step ``(dz, dt)`` for the residuals, with ``du`` (the step of
@@ -314,7 +310,6 @@ class _InteriorPoint:
     def max_step(self, dz, dt, du):
         """Largest ``alpha <= 1`` keeping ``t`` and the slacks positive, and no
         dual variable moving by more than ``_MAX_LOG_STEP``."""
-        E = self.E
         # The dual variables are logarithms: a Newton step in a direction of
         # little curvature can ask for exp(-800); a few e-folds at a time suffice.
         alpha = min(_MAX_LOG_STEP / max(np.abs(dz).max(), 1e-300), _ratio_test(self.t, dt))
@@ -323,14 +318,16 @@ class _InteriorPoint:
         # (with the slope of the pair attaining it), started right of the root,
         # converges to it monotonically, and on the whole arrays: indexing the
         # crossing pairs out costs more than the few exponentials it saves.
+        ny = du.shape[2]
+        E, du = self.E.reshape(-1, ny), du.reshape(-1, ny)
         a = alpha
         for _ in range(20):
-            total = np.einsum("ijy->ij", E * np.exp(a * du))
-            k = np.unravel_index(total.argmax(), total.shape)
+            total = np.einsum("ky->k", E * np.exp(a * du))
+            k = total.argmax()
             if total[k] < 1.0:
                 return a  # no constraint reaches its boundary
-            slope = float(E[k] @ (np.exp(a * du[k]) * du[k])) / total[k]
-            change = np.log(total[k]) / slope
+            w = E[k] * np.exp(a * du[k])
+            change = np.log(total[k]) * total[k] / (w @ du[k])
             a -= change
             if change <= 1e-4 * alpha:
                 break
@@ -354,7 +351,7 @@ class _InteriorPoint:
         mu_gap = self.mean_complementarity()
         # Predictor: the pure Newton step towards t s = 0 says how much centring
         # the corrector needs (Mehrotra's heuristic).
-        r_dual, r_cent = self.residuals(self.E, self.t, self.slack, 0.0)
+        r_dual, r_cent = self.residuals()
         dz, dt, du, grad_dz = self.direction(system, r_dual, r_cent)
         step, _, slack_aff = self.feasible_step(dz, dt, du)
         mu_aff = float(((self.t + step * dt) * slack_aff).sum()) / self.problem.n_pairs
