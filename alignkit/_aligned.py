@@ -212,7 +212,7 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
             self.temperature, self.learn_temperature,
         )
 
-    def _build_callbacks(self, base_seed):
+    def _build_callbacks(self):
         callbacks = [
             ("task_loss", PassthroughScoring("train_task_loss", on_train=True)),
             ("contrastive_loss", PassthroughScoring("train_contrastive_loss", on_train=True)),
@@ -277,7 +277,7 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
                 iterator_train__shuffle=True,
                 iterator_valid=batch_loader,
                 train_split=train_split,
-                callbacks=self._build_callbacks(base_seed),
+                callbacks=self._build_callbacks(),
                 device=self.device_,
                 verbose=int(self.verbose > 1),
             )
@@ -335,7 +335,7 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
             Block ``m`` (columns ``m*embed_dim`` to ``(m+1)*embed_dim``) is
             the embedding of modality ``m``; see :meth:`get_feature_names_out`.
         """
-        return self._module_outputs(X, lambda module, x: module(x)[3].flatten(1))
+        return self._module_outputs(X, lambda module, x: module.embed(x).flatten(1))
 
     def transform_layers(self, X):
         """Every hidden layer of every modality's encoder.

@@ -17,7 +17,7 @@ def test_demo_prints_the_sweep_table_and_saves_the_plot(tmp_path, capsys):
         assert all(0.0 <= float(v) <= 1.0 for v in (fused, m0, m1))
         assert -1.0 <= float(cka) <= 1.0
     assert len(re.findall(r"λ\* = [01] for r = [08]", out)) == 2
-    assert f"plot saved to {out_png}" in out
+    assert f"plot written to {out_png}" in out
     assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -37,3 +37,12 @@ def test_demo_rejects_bad_arguments_in_one_line(argv, message, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_demo_reports_an_unwritable_plot_path_in_one_line(tmp_path, capsys):
+    code = main(["demo", "--redundancy", "8", "--lams", "0", "--n-samples", "256",
+                 "--max-epochs", "1", "--output", str(tmp_path / "missing" / "sweep.png"),
+                 "--no-progress"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "cannot write the plot to" in err and "Traceback" not in err

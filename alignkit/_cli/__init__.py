@@ -16,6 +16,21 @@ class CLIError(Exception):
     """A bad file or argument, reported to the user in one line."""
 
 
+def comma_list(cast, valid, expected):
+    """An argparse ``type``: comma-separated values, each cast, the list checked by ``valid``."""
+
+    def parse(text):
+        try:
+            values = [cast(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            values = []
+        if not values or not valid(values):
+            raise argparse.ArgumentTypeError(f"expected {expected}; got {text!r}")
+        return values
+
+    return parse
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="alignkit",

@@ -1,9 +1,11 @@
 """``alignkit demo``: the λ sweep of "To Align or Not to Align" in about a minute."""
 
-import argparse
 import time
 
 import numpy as np
+
+from . import comma_list
+from ._files import save_plot
 
 NAME = "demo"
 HELP = (
@@ -13,25 +15,10 @@ HELP = (
 )
 
 
-def _comma_list(cast, valid, expected):
-    """An argparse type: comma-separated values, each cast and checked."""
-
-    def parse(text):
-        try:
-            values = [cast(v) for v in text.split(",") if v.strip()]
-        except ValueError:
-            values = []
-        if not values or not valid(values):
-            raise argparse.ArgumentTypeError(f"expected {expected}; got {text!r}")
-        return values
-
-    return parse
-
-
-_lambdas = _comma_list(float, lambda v: min(v) >= 0 and v == sorted(set(v)),
-                       "increasing non-negative numbers separated by commas, e.g. 0,0.5,1")
-_redundancies = _comma_list(int, lambda v: all(0 <= r <= 8 for r in v),
-                            "redundancy levels in 0..8 separated by commas, e.g. 0,4,8")
+_lambdas = comma_list(float, lambda v: min(v) >= 0 and v == sorted(set(v)),
+                      "increasing non-negative numbers separated by commas, e.g. 0,0.5,1")
+_redundancies = comma_list(int, lambda v: all(0 <= r <= 8 for r in v),
+                           "redundancy levels in 0..8 separated by commas, e.g. 0,4,8")
 
 
 def add_arguments(parser):
@@ -74,10 +61,8 @@ def _sweep(r, args, progress):
     return scores
 
 
-def _plot(results, lams, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
+def _draw(results, lams):
+    """One column of LambdaSweepDisplay panels per redundancy level, in one figure."""
     import matplotlib.pyplot as plt
 
     from alignkit.plotting import LambdaSweepDisplay
@@ -86,14 +71,12 @@ def _plot(results, lams, path):
                              figsize=(4.2 * len(results), 5.6))
     for col, (r, scores) in enumerate(results.items()):
         best = lams[int(np.argmax(scores["fused"]))]
-        LambdaSweepDisplay(
+        display = LambdaSweepDisplay(
             lams, {k: scores[k] for k in ("fused", "m0", "m1")}, {"unbiased CKA": scores["cka"]},
             best_lambda=best, performance_name="test accuracy", alignment_name="alignment",
         ).plot(ax=(axes[0, col], axes[1, col]))
         axes[0, col].set_title(f"redundancy r = {r} (unique bits {8 - r})")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return display
 
 
 def run(args):
@@ -120,6 +103,7 @@ def run(args):
             print(f"{r:>3} {lam:>6g} {scores['fused'][i]:>7.3f} {scores['m0'][i]:>7.3f} "
                   f"{scores['m1'][i]:>7.3f} {scores['cka'][i]:>7.3f}{mark}")
         print(f"{'':>3} λ* = {args.lams[best]:g} for r = {r}")
-    _plot(results, args.lams, args.output)
-    print(f"\nplot saved to {args.output}  ({time.perf_counter() - start:.0f} s)")
+    print()
+    save_plot(args.output, lambda: _draw(results, args.lams))
+    print(f"done in {time.perf_counter() - start:.0f} s")
     return 0

@@ -6,14 +6,13 @@ target column named by ``--target``; modality columns carry ``name__``
 prefixes, or ``--modality-dims`` splits them, or they split into two halves.
 """
 
-import argparse
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from ..utils import resolve_modalities, split_modalities
-from . import CLIError
+from . import CLIError, comma_list
 
 _RESERVED = {"X", "y", "modality_dims", "modality_names"}
 
@@ -26,17 +25,8 @@ def add_layout_arguments(parser):
     )
 
 
-def parse_int_list(text):
-    """``"12,12"`` -> ``[12, 12]`` (an argparse ``type``)."""
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        values = []
-    if not values or any(v <= 0 for v in values):
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated positive integers such as 12,12; got {text!r}"
-        )
-    return values
+parse_int_list = comma_list(int, lambda values: min(values) > 0,
+                            "comma-separated positive integers such as 12,12")
 
 
 def load_modalities(path, *, target=None, modality_dims=None, need_target=False):

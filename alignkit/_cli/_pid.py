@@ -1,13 +1,12 @@
 """``alignkit pid FILE``: the Partial Information Decomposition of a data set."""
 
-import argparse
 import sys
 import warnings
 
 import numpy as np
 
-from . import CLIError
-from ._files import add_layout_arguments, load_modalities, parse_int_list, save_plot
+from . import CLIError, comma_list
+from ._files import add_layout_arguments, load_modalities, save_plot
 
 NAME = "pid"
 HELP = ("Partial Information Decomposition (redundancy, uniqueness, synergy) of two "
@@ -42,17 +41,13 @@ def add_arguments(parser):
     parser.add_argument("--plot", metavar="PNG", help="also write a stacked-bar plot")
 
 
+_pair_list = comma_list(int, lambda v: len(v) == 2 and min(v) >= 0 and v[0] != v[1],
+                        "two different modality indices such as 0,1")
+
+
 def parse_pair(text):
     """``"0,2"`` -> ``(0, 2)`` (an argparse ``type``)."""
-    try:
-        pair = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        pair = ()
-    if len(pair) != 2 or min(pair) < 0 or pair[0] == pair[1]:
-        raise argparse.ArgumentTypeError(
-            f"expected two different modality indices such as 0,1; got {text!r}"
-        )
-    return pair
+    return tuple(_pair_list(text))
 
 
 def run(args):

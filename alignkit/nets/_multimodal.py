@@ -90,10 +90,14 @@ class MultimodalAlignmentNet(nn.Module):
     def split(self, X):
         return torch.split(X, self.modality_dims, dim=1)
 
-    def forward(self, X):
-        h = torch.stack(
+    def embed(self, X):
+        """The embeddings ``h``, shape ``(batch, n_modalities, embed_dim)``."""
+        return torch.stack(
             [branch.encoder(x) for branch, x in zip(self.branches, self.split(X))], dim=1
         )
+
+    def forward(self, X):
+        h = self.embed(X)
         outputs = torch.stack([b.head(h[:, m]) for m, b in enumerate(self.branches)], dim=1)
         z = F.normalize(
             torch.stack([b.projection(h[:, m]) for m, b in enumerate(self.branches)], dim=1),
