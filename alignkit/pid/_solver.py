@@ -359,8 +359,11 @@ class _InteriorPoint:
         # ...but complementarity must not outrun the marginal error, or iterates
         # reach the boundary before feasibility and stall there.
         target = max(target, 0.01 * np.abs(r_dual).sum() / self.problem.n_pairs)
-        # Corrector, with Mehrotra's second-order term dt * ds from the predictor.
-        r_cent = r_cent - target * self.problem.pairs - dt * grad_dz
+        # Corrector: Mehrotra's second-order term dt * ds from the predictor, with
+        # ds including the slacks' curvature along it, which the linearisation misses
+        # and which otherwise stops the step short of its target.
+        curvature = 0.5 * (self.E * du * du).sum(axis=2)
+        r_cent = r_cent - target * self.problem.pairs - (self.t + dt) * curvature - dt * grad_dz
         dz, dt, du, grad_dz = self.direction(system, r_dual, r_cent)
         step, self.E, self.slack = self.feasible_step(dz, dt, du)
         self.z, self.t = self.z + step * dz, self.t + step * dt
