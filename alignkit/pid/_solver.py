@@ -307,12 +307,37 @@ class _InteriorPoint:
         dt = (self.t * grad_dz - r_cent) / self.slack
         return dz, dt, du, grad_dz
 
+    def step_cap(self, dz, dt):
+        """Largest ``alpha <= 1`` keeping ``t`` positive and no dual variable moving
+        by more than ``_MAX_LOG_STEP``."""
+        # The dual variables are logarithms: a Newton step in a direction of
+        # little curvature can ask for exp(-800); a few e-folds at a time suffice.
+        return min(_MAX_LOG_STEP / max(np.abs(dz).max(), 1e-300), _ratio_test(self.t, dt))
+
+    def predicted_step(self, dz, dt, du, grad_dz):
+        """A fraction of the step to the boundary of the slacks' second-order model
+        ``s - a grad g . dz - a^2 c`` with ``c = sum_y E du^2 / 2``, the model's
+        slacks there, and ``c``.
+
+        Mehrotra's centring heuristic only needs an estimate of how far the
+        predictor gets; the model is exact to second order and, unlike the
+        linearisation, sees the boundary come closer along the step.
+        """
+        cap = self.step_cap(dz, dt)
+        du = cap * du  # within +-2 _MAX_LOG_STEP: the squares stay finite
+        slope, curvature = cap * grad_dz, 0.5 * (self.E * du * du).sum(axis=2)
+        with np.errstate(divide="ignore"):
+            # The positive root of s - b slope - b^2 curvature, in a form that
+            # does not cancel (the denominator is 0 only where there is no root).
+            roots = 2 * self.slack / (slope + np.sqrt(slope * slope + 4 * curvature * self.slack))
+        fraction = _STEP_TO_BOUNDARY * min(1.0, float(roots.min()))
+        slack = self.slack - fraction * (slope + fraction * curvature)
+        return cap * fraction, slack, curvature / cap ** 2
+
     def max_step(self, dz, dt, du):
         """Largest ``alpha <= 1`` keeping ``t`` and the slacks positive, and no
         dual variable moving by more than ``_MAX_LOG_STEP``."""
-        # The dual variables are logarithms: a Newton step in a direction of
-        # little curvature can ask for exp(-800); a few e-folds at a time suffice.
-        alpha = min(_MAX_LOG_STEP / max(np.abs(dz).max(), 1e-300), _ratio_test(self.t, dt))
+        alpha = self.step_cap(dz, dt)
         # Each pair's log sum_y E exp(a du) is convex in a, and so is their maximum
         # phi(a); the step to the boundary is phi's root. Newton's method on phi
         # (with the slope of the pair attaining it), started right of the root,
@@ -341,7 +366,7 @@ class _InteriorPoint:
         floor = (1 - _STEP_TO_BOUNDARY) * self.slack
         while True:
             E, slack = self.problem.evaluate(self.z + step * dz)
-            if step <= 1e-12 or (slack >= floor).all():
+            if not step > 1e-12 or (slack >= floor).all():
                 return step, E, slack
             step *= _BACKTRACK  # the Newton estimate of the boundary was a little long
 
@@ -353,7 +378,7 @@ class _InteriorPoint:
         # the corrector needs (Mehrotra's heuristic).
         r_dual, r_cent = self.residuals()
         dz, dt, du, grad_dz = self.direction(system, r_dual, r_cent)
-        step, _, slack_aff = self.feasible_step(dz, dt, du)
+        step, slack_aff, curvature = self.predicted_step(dz, dt, du, grad_dz)
         mu_aff = float(((self.t + step * dt) * slack_aff).sum()) / self.problem.n_pairs
         target = min(1.0, (mu_aff / mu_gap) ** 3) * mu_gap
         # ...but complementarity must not outrun the marginal error, or iterates
@@ -362,7 +387,6 @@ class _InteriorPoint:
         # Corrector: Mehrotra's second-order term dt * ds from the predictor, with
         # ds including the slacks' curvature along it, which the linearisation misses
         # and which otherwise stops the step short of its target.
-        curvature = 0.5 * (self.E * du * du).sum(axis=2)
         r_cent = r_cent - target * self.problem.pairs - (self.t + dt) * curvature - dt * grad_dz
         dz, dt, du, grad_dz = self.direction(system, r_dual, r_cent)
         step, self.E, self.slack = self.feasible_step(dz, dt, du)
