@@ -57,6 +57,8 @@ _BACKTRACK = 0.8
 _START = 0.9
 # Largest change of any dual variable (a logarithm) in one step.
 _MAX_LOG_STEP = 8.0
+# Largest dual dimension for which the Newton system is factorised whole.
+_DENSE_MAX = 160
 
 
 @dataclass
@@ -78,13 +80,14 @@ class _DualProblem:
     """Data, masks and the oracle of the dual problem (see the module docstring)."""
 
     def __init__(self, P):
-        self.shape = n1, n2, ny = P.shape
+        self.shape = n1, _, ny = P.shape
         self.a = P.sum(axis=1)
         self.b = P.sum(axis=0)
         self.support = (self.a[:, None, :] > 0) & (self.b[None, :, :] > 0)
         # One constraint per pair (x1, x2) that can carry mass; t = 0 elsewhere.
         self.pairs = self.support.any(axis=2)
         self.n_pairs = int(self.pairs.sum())
+        self.no_pair = (~self.pairs).astype(float)
         # The dual is invariant under lam[:, y] += c, mu[:, y] -= c: pinning one mu
         # per class that has mass removes exactly that null space (each class's
         # support is a complete bipartite graph, so nothing else is left free).
@@ -97,6 +100,19 @@ class _DualProblem:
         self.live = np.concatenate([(self.a > 0).ravel(), (self.b > 0).ravel()])
         self.c = np.concatenate([self.a.ravel(), self.b.ravel()])
         self.n_lam = n1 * ny
+        # Sums over one axis as products with ones: numpy's reductions over a
+        # short or strided axis cost several times more on these small arrays.
+        self.ones = [np.ones(n) for n in self.shape]
+
+    def newton_system(self, E, t, slack):
+        # Up to here a whole-matrix factorisation costs less than the fewer flops
+        # but more array operations of the Schur complement (2-core x86, measured).
+        small = self.c.size <= _DENSE_MAX
+        return (_DenseNewtonSystem if small else _NewtonSystem)(self, E, t, slack)
+
+    def sum_y(self, x):
+        """``x.sum(axis=2)``."""
+        return x @ self.ones[2]
 
     def split(self, z):
         n1, n2, ny = self.shape
@@ -124,10 +140,15 @@ class _DualProblem:
         (1 where there is no constraint: every term there has a dual variable at
         ``-inf``, so ``t = 0`` there stays put)."""
         E = self.kernel(z)
-        return E, 1.0 - E.sum(axis=2)
+        return E, 1.0 - self.sum_y(E)
 
     def marginals(self, q):
-        return np.concatenate([q.sum(axis=1).ravel(), q.sum(axis=0).ravel()])
+        """``(q.sum(axis=1), q.sum(axis=0))``, flattened and concatenated."""
+        n1, n2, ny = self.shape
+        out = np.empty(self.c.size)
+        np.matmul(self.ones[1], q, out=out[: self.n_lam].reshape(n1, ny))
+        np.matmul(self.ones[0], q.reshape(n1, n2 * ny), out=out[self.n_lam :])
+        return out
 
     def dual_value(self, z):
         return float(self.c[self.live] @ z[self.live])
@@ -167,9 +188,58 @@ class _DualProblem:
         return q, primal, primal - self.dual_value(z)
 
 
+def _hessian_blocks(problem, E, t, slack):
+    """The Newton matrix ``sum_k t_k hess g_k + sum_k (t_k / s_k) grad g_k grad g_k^T``
+    of the constraints ``g_k = sum_y exp(lam + mu) - 1``, by blocks: the
+    ``lam-lam`` and ``mu-mu`` diagonal blocks, shapes (n1, ny, ny) and
+    (n2, ny, ny), and the coupling ``cross[x1, y, x2, z]``. Coordinates at
+    ``-inf`` have all-zero rows.
+    """
+    # The (lam_iy, mu_jz) entries: d_k E_ky E_kz (rank-one terms, d = t / s)
+    # plus t_k E_ky when y = z (the constraints' Hessians); summing them over
+    # j (over i) gives the lam-lam (mu-mu) diagonal blocks.
+    dE = (t / slack)[:, :, None] * E
+    cross = np.einsum("ijy,ijz->iyjz", dE, E)
+    np.einsum("iyjy->iyj", cross)[...] += (t[:, :, None] * E).transpose(0, 2, 1)
+    n1, n2, ny = problem.shape
+    ones1, ones2, _ = problem.ones
+    blocks1 = np.matmul(ones2, cross.reshape(n1 * ny, n2, ny)).reshape(n1, ny, ny)
+    blocks2 = (ones1 @ cross.reshape(n1, -1)).reshape(ny, n2, ny).transpose(1, 0, 2)
+    # Fixed coordinates: those at -inf have all-zero rows already; the gauge
+    # pins are zeroed. A unit diagonal then gives each a zero step.
+    pin_j, pin_y = problem.pins
+    cross[:, :, pin_j, pin_y] = 0.0
+    blocks2[pin_j, pin_y, :] = 0.0
+    blocks2[pin_j, :, pin_y] = 0.0
+    for blocks in (blocks1, blocks2):
+        d = np.einsum("kyy->ky", blocks)
+        d[~(d > 0)] = 1.0
+    return blocks1, blocks2, cross
+
+
+class _DenseNewtonSystem:
+    """The Newton system (see :func:`_hessian_blocks`) assembled whole and
+    Cholesky-factorised by LAPACK: for small problems, the fewest array
+    operations per iteration."""
+
+    def __init__(self, problem, E, t, slack):
+        n1, n2, ny = problem.shape
+        blocks1, blocks2, cross = _hessian_blocks(problem, E, t, slack)
+        n_lam, size = problem.n_lam, problem.free.size
+        H = np.zeros((size, size))
+        np.einsum("iyiz->iyz", H[:n_lam, :n_lam].reshape(n1, ny, n1, ny))[...] = blocks1
+        np.einsum("iyiz->iyz", H[n_lam:, n_lam:].reshape(n2, ny, n2, ny))[...] = blocks2
+        # Only the lower triangle is read.
+        H[n_lam:, :n_lam] = cross.reshape(n_lam, -1).T
+        self.L = _cholesky(H, np.einsum("ii->i", H))
+
+    def solve(self, rhs):
+        """Solve for a right-hand side over all dual coordinates (lam then mu)."""
+        return _potrs(self.L, rhs, lower=1)[0]
+
+
 class _NewtonSystem:
-    """``sum_k t_k hess g_k + sum_k (t_k / s_k) grad g_k grad g_k^T`` for the
-    constraints ``g_k = sum_y exp(lam + mu) - 1``, Cholesky-factorised blockwise.
+    """The Newton system (see :func:`_hessian_blocks`), Cholesky-factorised blockwise.
 
     The side with more symbols is block-diagonal (``|Y| x |Y|`` blocks): with
     ``A = L L^T`` its blocks and ``C`` the coupling, the factor is
@@ -179,22 +249,7 @@ class _NewtonSystem:
 
     def __init__(self, problem, E, t, slack):
         n1, n2, ny = problem.shape
-        # The (lam_iy, mu_jz) entries: d_k E_ky E_kz (rank-one terms, d = t / s)
-        # plus t_k E_ky when y = z (the constraints' Hessians); summing them over
-        # j (over i) gives the lam-lam (mu-mu) diagonal blocks.
-        dE = (t / slack)[:, :, None] * E
-        cross = np.einsum("ijy,ijz->iyjz", dE, E)
-        np.einsum("iyjy->iyj", cross)[...] += (t[:, :, None] * E).transpose(0, 2, 1)
-        blocks1, blocks2 = cross.sum(axis=2), cross.sum(axis=0).transpose(1, 0, 2)
-        # Fixed coordinates: those at -inf have all-zero rows already; the gauge
-        # pins are zeroed. A unit diagonal then gives each a zero step.
-        pin_j, pin_y = problem.pins
-        cross[:, :, pin_j, pin_y] = 0.0
-        blocks2[pin_j, pin_y, :] = 0.0
-        blocks2[pin_j, :, pin_y] = 0.0
-        for blocks in (blocks1, blocks2):
-            d = np.einsum("kyy->ky", blocks)
-            d[~(d > 0)] = 1.0
+        blocks1, blocks2, cross = _hessian_blocks(problem, E, t, slack)
         self.swap = n1 < n2
         if self.swap:
             blocks1, blocks2, cross = blocks2, blocks1, cross.transpose(2, 3, 0, 1)
@@ -214,19 +269,13 @@ class _NewtonSystem:
 
     def solve(self, rhs):
         """Solve for a right-hand side over all dual coordinates (lam then mu)."""
-        k1, k2, ny = self.shape
+        k1, _, ny = self.shape
         n_lam = self.n_lam
         rhs1, rhs2 = (rhs[n_lam:], rhs[:n_lam]) if self.swap else (rhs[:n_lam], rhs[n_lam:])
         v1 = (self.L_inv @ rhs1.reshape(k1, ny, 1)).ravel()
         x2 = _potrs(self.M, rhs2 - self.W.T @ v1, lower=1)[0]
         x1 = (self.L_inv.transpose(0, 2, 1) @ (v1 - self.W @ x2).reshape(k1, ny, 1)).ravel()
         return np.concatenate((x2, x1) if self.swap else (x1, x2))
-
-
-def _ratio_test(x, dx):
-    """Largest ``alpha <= 1`` with ``x + alpha dx >= 0``."""
-    shrinking = dx < 0
-    return min(1.0, float((-x[shrinking] / dx[shrinking]).min(initial=np.inf)))
 
 
 def _inverse_cholesky(A):
@@ -303,7 +352,7 @@ class _InteriorPoint:
         dz[problem.fixed] = 0.0  # exactly: some fixed coordinates sit at -inf
         du = problem.du(dz)
         # Linearised complementarity: (t + dt)(s + ds) = target, ds = -grad g . dz.
-        grad_dz = (E * du).sum(axis=2)
+        grad_dz = problem.sum_y(E * du)
         dt = (self.t * grad_dz - r_cent) / self.slack
         return dz, dt, du, grad_dz
 
@@ -312,7 +361,9 @@ class _InteriorPoint:
         by more than ``_MAX_LOG_STEP``."""
         # The dual variables are logarithms: a Newton step in a direction of
         # little curvature can ask for exp(-800); a few e-folds at a time suffice.
-        return min(_MAX_LOG_STEP / max(np.abs(dz).max(), 1e-300), _ratio_test(self.t, dt))
+        # Off the pairs t = dt = 0: dividing by 1 there keeps them out.
+        shrink_rate = -(dt / (self.t + self.problem.no_pair)).min()
+        return 1.0 / max(1.0, np.abs(dz).max() / _MAX_LOG_STEP, shrink_rate)
 
     def predicted_step(self, dz, dt, du, grad_dz):
         """A fraction of the step to the boundary of the slacks' second-order model
@@ -325,7 +376,7 @@ class _InteriorPoint:
         """
         cap = self.step_cap(dz, dt)
         du = cap * du  # within +-2 _MAX_LOG_STEP: the squares stay finite
-        slope, curvature = cap * grad_dz, 0.5 * (self.E * du * du).sum(axis=2)
+        slope, curvature = cap * grad_dz, 0.5 * self.problem.sum_y(self.E * du * du)
         with np.errstate(divide="ignore"):
             # The positive root of s - b slope - b^2 curvature, in a form that
             # does not cancel (the denominator is 0 only where there is no root).
@@ -347,7 +398,7 @@ class _InteriorPoint:
         E, du = self.E.reshape(-1, ny), du.reshape(-1, ny)
         a = alpha
         for _ in range(20):
-            total = np.einsum("ky->k", E * np.exp(a * du))
+            total = (E * np.exp(a * du)) @ self.problem.ones[2]
             k = total.argmax()
             if total[k] < 1.0:
                 return a  # no constraint reaches its boundary
@@ -372,7 +423,7 @@ class _InteriorPoint:
 
     def iterate(self):
         """One predictor-corrector step."""
-        system = _NewtonSystem(self.problem, self.E, self.t, self.slack)
+        system = self.problem.newton_system(self.E, self.t, self.slack)
         mu_gap = self.mean_complementarity()
         # Predictor: the pure Newton step towards t s = 0 says how much centring
         # the corrector needs (Mehrotra's heuristic).
