@@ -434,7 +434,7 @@ class _InteriorPoint:
         target = min(1.0, (mu_aff / mu_gap) ** 3) * mu_gap
         # ...but complementarity must not outrun the marginal error, or iterates
         # reach the boundary before feasibility and stall there.
-        target = max(target, 0.01 * np.abs(r_dual).sum() / self.problem.n_pairs)
+        target = max(target, 0.001 * np.abs(r_dual).sum() / self.problem.n_pairs)
         # Corrector: Mehrotra's second-order term dt * ds from the predictor, with
         # ds including the slacks' curvature along it, which the linearisation misses
         # and which otherwise stops the step short of its target.
