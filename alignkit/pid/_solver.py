@@ -97,6 +97,8 @@ class _DualProblem:
         mu_free[self.pins] = False
         self.free = np.concatenate([(self.a > 0).ravel(), mu_free.ravel()])
         self.fixed = ~self.free
+        self.pin_index = n1 * ny + np.ravel_multi_index(self.pins, self.b.shape)
+        self.fixed_diagonal = np.flatnonzero(self.fixed) * (self.fixed.size + 1)
         self.live = np.concatenate([(self.a > 0).ravel(), (self.b > 0).ravel()])
         self.c = np.concatenate([self.a.ravel(), self.b.ravel()])
         self.n_lam = n1 * ny
@@ -193,7 +195,8 @@ def _hessian_blocks(problem, E, t, slack):
     of the constraints ``g_k = sum_y exp(lam + mu) - 1``, by blocks: the
     ``lam-lam`` and ``mu-mu`` diagonal blocks, shapes (n1, ny, ny) and
     (n2, ny, ny), and the coupling ``cross[x1, y, x2, z]``. Coordinates at
-    ``-inf`` have all-zero rows.
+    ``-inf`` have all-zero rows; the systems below zero the gauge pins' rows
+    too and give every fixed coordinate a unit diagonal, hence a zero step.
     """
     # The (lam_iy, mu_jz) entries: d_k E_ky E_kz (rank-one terms, d = t / s)
     # plus t_k E_ky when y = z (the constraints' Hessians); summing them over
@@ -205,15 +208,6 @@ def _hessian_blocks(problem, E, t, slack):
     ones1, ones2, _ = problem.ones
     blocks1 = np.matmul(ones2, cross.reshape(n1 * ny, n2, ny)).reshape(n1, ny, ny)
     blocks2 = (ones1 @ cross.reshape(n1, -1)).reshape(ny, n2, ny).transpose(1, 0, 2)
-    # Fixed coordinates: those at -inf have all-zero rows already; the gauge
-    # pins are zeroed. A unit diagonal then gives each a zero step.
-    pin_j, pin_y = problem.pins
-    cross[:, :, pin_j, pin_y] = 0.0
-    blocks2[pin_j, pin_y, :] = 0.0
-    blocks2[pin_j, :, pin_y] = 0.0
-    for blocks in (blocks1, blocks2):
-        d = np.einsum("kyy->ky", blocks)
-        d[~(d > 0)] = 1.0
     return blocks1, blocks2, cross
 
 
@@ -231,6 +225,9 @@ class _DenseNewtonSystem:
         np.einsum("iyiz->iyz", H[n_lam:, n_lam:].reshape(n2, ny, n2, ny))[...] = blocks2
         # Only the lower triangle is read.
         H[n_lam:, :n_lam] = cross.reshape(n_lam, -1).T
+        H[problem.pin_index] = 0.0
+        H[:, problem.pin_index] = 0.0
+        H.reshape(-1)[problem.fixed_diagonal] = 1.0
         self.L = _cholesky(H, np.einsum("ii->i", H))
 
     def solve(self, rhs):
@@ -250,6 +247,13 @@ class _NewtonSystem:
     def __init__(self, problem, E, t, slack):
         n1, n2, ny = problem.shape
         blocks1, blocks2, cross = _hessian_blocks(problem, E, t, slack)
+        pin_j, pin_y = problem.pins
+        cross[:, :, pin_j, pin_y] = 0.0
+        blocks2[pin_j, pin_y, :] = 0.0
+        blocks2[pin_j, :, pin_y] = 0.0
+        for blocks in (blocks1, blocks2):
+            d = np.einsum("kyy->ky", blocks)
+            d[~(d > 0)] = 1.0
         self.swap = n1 < n2
         if self.swap:
             blocks1, blocks2, cross = blocks2, blocks1, cross.transpose(2, 3, 0, 1)
