@@ -13,17 +13,25 @@ a positive difference means ours is closer to it.
 
 Run:  .venv/bin/python benchmarks/bench_pid.py [--quick]
 Needs cvxpy (the ``benchmark`` extra): pip install -c constraints.txt cvxpy
+
+With ``--against REV`` it instead times the solver (``solve_broja``) of the
+working tree against the one at git revision REV, alternately in one process,
+on three random and three plug-in tables of each 20x20 size: the check for a
+change to the solver. cvxpy is not needed for it.
 """
 
 import argparse
+import importlib.util
 import platform
+import subprocess
+import tempfile
 import time
 import warnings
+from pathlib import Path
 
-import cvxpy as cp
 import numpy as np
 
-from alignkit.pid import PIDBiasWarning, PIDEstimator, pid_from_joint
+from alignkit.pid import PIDBiasWarning, PIDEstimator, _solver, pid_from_joint
 from alignkit.pid._solver import _DualProblem
 from alignkit.utils import mutual_information
 
@@ -36,6 +44,8 @@ def cvxpy_min_information(P):
 
     Returns the table Q, the wall time of build + solve, and the conic solver's time.
     """
+    import cvxpy as cp
+
     start = time.perf_counter()
     n1, n2, ny = P.shape
     a, b = P.sum(axis=1), P.sum(axis=0)
@@ -61,7 +71,7 @@ def ours_min_information(P):
 
 def plugin_histogram(shape, n_samples, seed):
     """The joint histogram PIDEstimator builds from two noisy continuous modalities."""
-    n1, n2, ny = shape
+    n1, _, ny = shape
     rng = np.random.default_rng(seed)
     y = rng.integers(0, ny, n_samples)
     latent = rng.integers(0, 4, n_samples)  # a nuisance in both modalities: mixed atoms
@@ -85,10 +95,65 @@ def bits(nats):
     return nats / np.log(2)
 
 
+def solver_at(revision):
+    """The solver module as it was at a git revision (it imports no other alignkit module)."""
+    source = subprocess.run(["git", "show", f"{revision}:alignkit/pid/_solver.py"],
+                            capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).parent).stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "solver_reference.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location("solver_reference", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return module
+
+
+def against(revision, repeats=7):
+    """Time the working tree's solver against the one at ``revision``, alternately."""
+    solvers = {revision: solver_at(revision), "working tree": _solver}
+    tables = [
+        (shape, table)
+        for shape in SIZES[:3]
+        for seed in range(3)
+        for table in (
+            np.random.default_rng(sum(shape) + seed).dirichlet(np.ones(np.prod(shape))).reshape(shape),
+            plugin_histogram(shape, 20 * shape[0] * shape[1], seed=sum(shape) + seed),
+        )
+    ]
+    times = {name: np.full((repeats, len(tables)), np.inf) for name in solvers}
+    iters = {name: np.zeros(len(tables), dtype=int) for name in solvers}
+    for name, module in solvers.items():  # warm-up
+        module.solve_broja(tables[0][1])
+    for r in range(repeats):
+        for i, (_, P) in enumerate(tables):
+            for name, module in solvers.items():
+                start = time.perf_counter()
+                iters[name][i] = module.solve_broja(P).n_iter
+                times[name][r, i] = time.perf_counter() - start
+    best = {name: t.min(axis=0) for name, t in times.items()}
+    print(f"solve_broja, best of {repeats} alternate runs: {revision} vs the working tree")
+    print(f"{'size':>10} {'ms ' + revision:>14} {'ms working':>11} {'time ratio':>10} {'iterations':>16}")
+    shapes = np.array([shape for shape, _ in tables])
+    for shape in SIZES[:3]:
+        rows = (shapes == shape).all(axis=1)
+        ref, new = (best[name][rows] for name in solvers)
+        its = " / ".join(str(iters[name][rows].sum()) for name in solvers)
+        print(f"{'x'.join(map(str, shape)):>10} {1e3 * ref.mean():14.2f} {1e3 * new.mean():11.2f} "
+              f"{(new / ref).mean():10.3f} {its:>16}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="two sizes, fewer repeats")
+    parser.add_argument("--against", metavar="REV",
+                        help="time the solver against the one at git revision REV instead")
     args = parser.parse_args()
+    if args.against:
+        against(args.against)
+        return
+    import cvxpy as cp
+
     sizes = QUICK_SIZES if args.quick else SIZES
     repeats_ours, repeats_cvx = (3, 1) if args.quick else (7, 3)
 

@@ -11,4 +11,4 @@ continuous multimodal data.
 from ._decomposition import PIDBiasWarning, PIDResult, pid_from_joint, pid_from_samples
 from ._estimator import PIDEstimator
 
-__all__ = ["PIDEstimator", "PIDBiasWarning", "PIDResult", "pid_from_joint", "pid_from_samples"]
+__all__ = ["PIDBiasWarning", "PIDEstimator", "PIDResult", "pid_from_joint", "pid_from_samples"]

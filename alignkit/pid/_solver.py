@@ -18,12 +18,17 @@ and the multiplier ``t[x1, x2] >= 0`` of a pair's constraint is the primal
 ``Q[x1, x2]``: ``Q[x1, x2, y] = t[x1, x2] exp(lam[x1, y] + mu[x2, y])``.
 
 We run a primal-dual interior-point method on this dual (Boyd & Vandenberghe,
-*Convex Optimization*, §11.7) with Mehrotra's predictor-corrector. Its Newton
-system is small (the dual dimension) and has block structure: the ``lam-lam``
-and ``mu-mu`` blocks are block-diagonal with ``|Y| x |Y|`` blocks, so we
-eliminate the larger side and factorise a ``min(|X1|, |X2|) |Y|`` Schur
-complement once per iteration. A few tens of iterations reach any accuracy
-down to round-off.
+*Convex Optimization*, §11.7) with Mehrotra's predictor-corrector, extended to
+the constraints' curvature: the predictor's step length comes from a
+second-order model of the slacks, and the corrector also cancels the slacks'
+second-order change along the predictor (a linear model misses it and stops
+the steps short). The Newton system is small (the dual dimension) and has
+block structure: the ``lam-lam`` and ``mu-mu`` blocks are block-diagonal with
+``|Y| x |Y|`` blocks, so we eliminate the larger side and factorise a
+``min(|X1|, |X2|) |Y|`` Schur complement once per iteration; up to
+``_DENSE_MAX`` dual variables the whole matrix is factorised instead, which
+takes fewer array operations. About ten to twenty iterations reach any
+accuracy down to round-off.
 
 The answer is certified: the primal ``t * exp(lam + mu)`` is rounded onto the
 marginal constraints exactly (Altschuler, Weed & Rigollet, 2017, algorithm 2)
