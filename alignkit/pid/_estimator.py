@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import xlogy
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -16,6 +17,7 @@ from sklearn.utils.validation import (
 )
 
 from ..utils import fit_modality_layout, mutual_information, split_modalities
+from ._batch import fit_batch_pid
 from ._decomposition import UNIT_SCALE, histogram, pid_of_codes
 from ._discretize import ModalityCoder, fit_target_coder
 
@@ -36,6 +38,19 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
     ``n_clusters``); the plug-in histogram of the two codes and the target is
     decomposed by :func:`~alignkit.pid.pid_from_joint`.
 
+    ``estimator="batch"`` (Liang et al.'s batch estimator, for large continuous
+    data) does not discretise. Cross-fitted classifiers give ``p(y | x1)``,
+    ``p(y | x2)`` and ``p(y | x1, x2)`` per sample; in a batch of
+    ``batch_size`` samples, each its own symbol, a network scores every pair
+    ``(x1_i, x2_j)`` per class, Sinkhorn scaling and an exact rounding make the
+    scores a table ``Q`` with the batch's ``(x1, y)`` and ``(x2, y)``
+    marginals, and training minimises ``I_Q(X1, X2; Y)``. On each batch it
+    gets within about 0.002 bits of the exact minimum (which this package's
+    solver computes), but that minimum over a finite batch lies above the
+    population's: ``min I_Q`` is overstated, so redundancy and synergy are
+    understated and uniqueness overstated, by less the larger the batch (about
+    0.04, 0.03 and 0.02 bits at 64, 128 and 256 on the AND gate).
+
     The plug-in estimate is biased upwards, almost entirely in synergy (about
     ``(K1 K2 - 1)(|Y| - 1) / (2 N ln 2)`` bits for ``K1 x K2`` clusters and
     ``N`` samples when ``y`` is independent of ``X``); ``fit`` warns with a
@@ -51,6 +66,11 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         ``name__`` prefixes of a DataFrame's columns, else two halves.
     pair : tuple of two int, default=(0, 1)
         The two modalities to decompose when there are more.
+    estimator : {"plugin", "batch"}, default="plugin"
+        ``"plugin"``: discretise, then decompose the joint histogram exactly.
+        ``"batch"``: the neural batch estimator (above); the options from
+        ``discretizer`` to ``n_permutations`` and ``tol``, ``max_iter`` are
+        the plug-in route's, ``classifier`` to ``lr`` the batch route's.
     discretizer : {"kmeans", "quantile"}, estimator or None, default="kmeans"
         How each modality becomes codes. ``"kmeans"``: optional row
         normalisation, PCA, KMeans. ``"quantile"``: the same normalisation,
@@ -80,8 +100,23 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         Certified duality-gap tolerance (nats) of the solver.
     max_iter : int, default=200
         Most interior-point iterations per solve.
+    classifier : estimator with ``predict_proba``, default=None
+        Cloned for each of ``p(y | x1)``, ``p(y | x2)`` and ``p(y | x1, x2)``,
+        which are predicted out of fold (up to 5 stratified folds). ``None``:
+        logistic regression on the standardised features and their pairwise
+        products.
+    batch_size : int, default=256
+        Samples per batch of the batch estimator; larger is less biased (see
+        above) and costs ``batch_size**2 * n_classes`` per step.
+    max_epochs : int, default=10
+        Training epochs of the batch estimator's network (Adam). It needs on
+        the order of a hundred steps (``max_epochs * n_samples / batch_size``):
+        give small data sets more epochs; ``net_.history`` shows the loss.
+    lr : float, default=3e-3
+        Its learning rate.
     random_state : int, RandomState instance or None, default=None
-        Seeds the discretisers and the permutations.
+        Seeds the discretisers and the permutations, or the batch estimator's
+        folds, network and batches.
 
     Attributes
     ----------
@@ -94,11 +129,12 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
     mutual_info_ : float
         ``I(X1, X2; Y) = R + U1 + U2 + S`` under the fitted discretisation.
     joint_ : ndarray of shape (n_codes_1, n_codes_2, n_classes)
-        The plug-in joint distribution of the codes and the target.
+        The plug-in joint distribution of the codes and the target. This and
+        the attributes down to ``coders_`` are the plug-in route's.
     pid_ : PIDResult
         The full result: the optimal joint, ``n_iter``, ``duality_gap``, ...
     n_iter_ : int
-        Interior-point iterations of the solve.
+        Interior-point iterations of the solve, or the batch estimator's epochs.
     duality_gap_ : float
         Certified bound on the solver error of each atom, in ``units``.
     bias_ : ndarray of shape (4,)
@@ -115,6 +151,12 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
     coders_ : list of two fitted discretisers
         One per modality of ``pair``; ``coders_[m].model_`` is the fitted
         scikit-learn pipeline (None when ``discretizer=None``).
+    net_ : skorch.NeuralNet
+        The batch estimator's trained pair-scoring network (``net_.history``
+        holds ``train_loss``, each batch's ``I_Q`` in nats); batch route only.
+    classifier_ : estimator
+        ``classifier`` refitted on all of the two modalities, for ``score``;
+        batch route only.
     target_coder_ : object
         Maps ``y`` to class codes (its classes, quantile bins or threshold).
     modality_dims_ : list of int
@@ -156,11 +198,16 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
     array([[0, 1],
            [3, 1],
            [3, 1]])
+    >>> batch = PIDEstimator(modality_dims=[3, 2], estimator="batch", batch_size=125,
+    ...                      max_epochs=25, random_state=0).fit(X[:500], y[:500])
+    >>> print(np.round([batch.redundancy_, *batch.uniqueness_, batch.synergy_], 2))
+    [0.79 0.02 0.02 0.  ]
     """
 
     _parameter_constraints = {
         "modality_dims": ["array-like", None],
         "pair": ["array-like"],
+        "estimator": [StrOptions({"plugin", "batch"})],
         "discretizer": [StrOptions({"kmeans", "quantile"}), HasMethods(["fit", "predict"]), None],
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -172,15 +219,21 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         "n_jobs": [Integral, None],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "classifier": [HasMethods(["fit", "predict_proba"]), None],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, modality_dims=None, *, pair=(0, 1), discretizer="kmeans", n_clusters=20,
-                 n_components=5, row_normalize=True, n_bins_y=None, y_threshold=None,
-                 units="bits", n_permutations=0, n_jobs=None, tol=1e-10, max_iter=200,
-                 random_state=None):
+    def __init__(self, modality_dims=None, *, pair=(0, 1), estimator="plugin",
+                 discretizer="kmeans", n_clusters=20, n_components=5, row_normalize=True,
+                 n_bins_y=None, y_threshold=None, units="bits", n_permutations=0, n_jobs=None,
+                 tol=1e-10, max_iter=200, classifier=None, batch_size=256, max_epochs=10,
+                 lr=3e-3, random_state=None):
         self.modality_dims = modality_dims
         self.pair = pair
+        self.estimator = estimator
         self.discretizer = discretizer
         self.n_clusters = n_clusters
         self.n_components = n_components
@@ -192,6 +245,10 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.tol = tol
         self.max_iter = max_iter
+        self.classifier = classifier
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.lr = lr
         self.random_state = random_state
 
     def _check_pair(self, n_modalities):
@@ -242,12 +299,6 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         self._check_y_options(y)
         blocks = split_modalities(X, dims)
         seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=3)
-        self.coders_ = [
-            ModalityCoder(self.discretizer, self.n_clusters, self.n_components,
-                          self.row_normalize, seed, f"modality {self.modality_names_[m]!r}")
-            .fit(blocks[m])
-            for m, seed in zip(pair, seeds)
-        ]
         self.target_coder_ = fit_target_coder(y, self.n_bins_y, self.y_threshold)
         y_codes = self.target_coder_.transform(y)
         if len(np.unique(y_codes)) < 2:
@@ -255,6 +306,14 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
                 "y has 1 class after discretisation; the PID of a constant target is empty "
                 "(need 2 or more classes)."
             )
+        if self.estimator == "batch":
+            return self._fit_batch(blocks, y_codes, seeds[0])
+        self.coders_ = [
+            ModalityCoder(self.discretizer, self.n_clusters, self.n_components,
+                          self.row_normalize, seed, f"modality {self.modality_names_[m]!r}")
+            .fit(blocks[m])
+            for m, seed in zip(pair, seeds)
+        ]
         codes = self._codes(blocks)
         shape = (self.coders_[0].n_codes_, self.coders_[1].n_codes_, self.target_coder_.n_codes_)
         result = pid_of_codes(codes[:, 0], codes[:, 1], y_codes, shape, units=self.units,
@@ -273,6 +332,26 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         if self.n_permutations:
             self.null_distribution_ = result.null_distribution
             self.pvalues_ = result.pvalues
+        return self
+
+    def _fit_batch(self, blocks, y_codes, seed):
+        if self.n_permutations:
+            raise ValueError(
+                f"n_permutations={self.n_permutations} is for estimator='plugin'; the batch "
+                "estimator has no plug-in bias to measure (set n_permutations=0)."
+            )
+        first, second = (blocks[m] for m in self.pair_)
+        terms, self.net_, self.classifier_ = fit_batch_pid(
+            first, second, y_codes, classifier=self.classifier, batch_size=self.batch_size,
+            max_epochs=self.max_epochs, lr=self.lr, n_jobs=self.n_jobs, seed=seed,
+        )
+        info_1, info_2, min_info, joint_info = UNIT_SCALE[self.units] * np.asarray(terms)
+        # As in pid_from_joint: U1 = min I_Q - I(X2; Y) and so on.
+        self.uniqueness_ = np.array([min_info - info_2, min_info - info_1])
+        self.redundancy_ = info_1 - self.uniqueness_[0]
+        self.synergy_ = joint_info - min_info
+        self.mutual_info_ = joint_info
+        self.n_iter_ = len(self.net_.history)
         return self
 
     def _codes(self, blocks):
@@ -294,11 +373,20 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
             Integer codes in ``[0, joint_.shape[m])`` for the two modalities.
         """
         check_is_fitted(self)
+        if self.estimator == "batch":
+            raise ValueError(
+                "transform returns the discrete codes of estimator='plugin'; "
+                "estimator='batch' does not discretise."
+            )
         X = validate_data(self, X, reset=False)
         return self._codes(split_modalities(X, self.modality_dims_))
 
     def score(self, X, y):
-        """``I(X1, X2; Y)`` of ``(X, y)`` under the fitted discretisation.
+        """``I(X1, X2; Y)`` of ``(X, y)`` under the fitted model.
+
+        With ``estimator="plugin"``, the plug-in mutual information of the
+        fitted discretisation; with ``"batch"``, ``H(Y) - CE``, the target's
+        entropy less the cross-entropy of ``classifier_`` (a lower bound).
 
         Parameters
         ----------
@@ -310,13 +398,25 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         Returns
         -------
         score : float
-            The plug-in mutual information, in ``units``.
+            The estimate, in ``units``.
         """
-        codes = self.transform(X)
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False)
         y = column_or_1d(y, warn=True)
-        check_consistent_length(codes, y)
-        P = histogram(codes[:, 0], codes[:, 1], self.target_coder_.transform(y), self.joint_.shape)
-        return UNIT_SCALE[self.units] * mutual_information(P, (0, 1), 2)
+        check_consistent_length(X, y)
+        y_codes = self.target_coder_.transform(y)
+        blocks = split_modalities(X, self.modality_dims_)
+        if self.estimator == "batch":
+            both = np.hstack([blocks[m] for m in self.pair_])
+            proba = self.classifier_.predict_proba(both)[np.arange(len(y_codes)), y_codes]
+            frequencies = np.bincount(y_codes) / len(y_codes)
+            cross_entropy = -np.mean(np.log(np.maximum(proba, np.finfo(float).tiny)))
+            info = -np.sum(xlogy(frequencies, frequencies)) - cross_entropy
+        else:
+            codes = self._codes(blocks)
+            P = histogram(codes[:, 0], codes[:, 1], y_codes, self.joint_.shape)
+            info = mutual_information(P, (0, 1), 2)
+        return UNIT_SCALE[self.units] * info
 
     def get_feature_names_out(self, input_features=None):
         """Names of the two code columns: ``<modality name>_code``.
