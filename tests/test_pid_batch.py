@@ -10,8 +10,12 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from alignkit.pid import PIDEstimator, pid_from_joint
-from alignkit.pid._batch import batch_marginals, default_classifier, information_terms
-from alignkit.pid._batch import out_of_fold_posteriors
+from alignkit.pid._batch import (
+    batch_marginals,
+    default_classifier,
+    information_terms,
+    out_of_fold_posteriors,
+)
 from alignkit.pid._solver import solve_broja
 
 torch.set_num_threads(1)
