@@ -100,16 +100,24 @@ class PerModalityGradientClipping(Callback):
 
 
 class DivergenceGuard(Callback):
-    """Stop training with an error as soon as a batch loss is not finite."""
+    """Stop training with an error as soon as a batch loss is not finite.
+
+    ``advice`` ends the message; by default, the aligned estimators' remedies.
+    """
+
+    def __init__(self, advice=None):
+        self.advice = advice
 
     def on_batch_end(self, net, training, **kwargs):
         key = "train_loss" if training else "valid_loss"
         loss = net.history[-1, "batches", -1, key]
         if not math.isfinite(loss):
-            raise FloatingPointError(
-                f"Training diverged in epoch {len(net.history)}: the {key} became {loss}. "
+            advice = self.advice or (
                 f"Try a lower lr (now {net.lr}), a higher temperature (now "
                 f"{float(net.module_.temperature):.3g}) or grad_clip."
+            )
+            raise FloatingPointError(
+                f"Training diverged in epoch {len(net.history)}: the {key} became {loss}. {advice}"
             )
 
 

@@ -25,7 +25,7 @@ from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 from skorch import NeuralNet
 from torch import nn
 
-from .._training import TensorDataset, batch_loader
+from .._training import DivergenceGuard, TensorDataset, batch_loader
 
 __all__ = ["fit_batch_pid"]
 
@@ -84,9 +84,11 @@ def round_to_marginals(q, a, b):
     """
     q = q * torch.clamp(a / q.sum(dim=1), max=1.0).unsqueeze(1)
     q = q * torch.clamp(b / q.sum(dim=0), max=1.0).unsqueeze(0)
-    err_a, err_b = a - q.sum(dim=1), b - q.sum(dim=0)
-    tiny = torch.finfo(q.dtype).tiny
-    return q + err_a.unsqueeze(1) * err_b.unsqueeze(0) / err_a.sum(dim=0).clamp(min=tiny)
+    # Both deficits are >= 0 and total the same per class, but only up to
+    # round-off: in float32 one total can be ~0 while the other is not.
+    err_a, err_b = (a - q.sum(dim=1)).clamp(min=0), (b - q.sum(dim=0)).clamp(min=0)
+    total = torch.maximum(err_a.sum(dim=0), err_b.sum(dim=0)).clamp(min=torch.finfo(q.dtype).tiny)
+    return q + err_a.unsqueeze(1) * err_b.unsqueeze(0) / total
 
 
 def information_terms(q, a, b, class_mass):
@@ -186,6 +188,7 @@ def fit_batch_pid(x1, x2, y, *, classifier, batch_size, max_epochs, lr, n_jobs, 
             iterator_train=batch_loader,
             iterator_train__shuffle=True,
             train_split=None,
+            callbacks=[("divergence_guard", DivergenceGuard(f"Try a lower lr (now {lr})."))],
             verbose=0,
         )
         net.fit(data, np.zeros(len(data), dtype=np.float32))
