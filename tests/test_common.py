@@ -1,8 +1,9 @@
 """scikit-learn's estimator checks over every public alignkit estimator.
 
 Estimators are found by walking the public modules, so a new one cannot be
-missed; ``FAST_PARAMS`` only shrinks training for speed, and every expected
-failure carries its reason.
+missed; ``FAST_PARAMS`` only shrinks training for speed,
+``EXTRA_CONFIGURATIONS`` adds settings that run other code paths, and every
+expected failure carries its reason.
 """
 
 import importlib
@@ -20,6 +21,11 @@ _FAST_NET = dict(max_epochs=10, lr=1e-2, hidden_dims=(16,), embed_dim=8, project
 FAST_PARAMS = {
     "AlignedMultimodalClassifier": _FAST_NET,
     "AlignedMultimodalRegressor": _FAST_NET,
+}
+
+# Further configurations checked as well: ones that run different code.
+EXTRA_CONFIGURATIONS = {
+    "PIDEstimator": [dict(estimator="batch", max_epochs=1, batch_size=16, random_state=0)],
 }
 
 _FLOAT32_INFERENCE = (
@@ -49,7 +55,11 @@ def public_estimator_classes():
 
 
 def _instances():
-    return [cls(**FAST_PARAMS.get(cls.__name__, {})) for cls in public_estimator_classes()]
+    return [
+        cls(**params)
+        for cls in public_estimator_classes()
+        for params in [FAST_PARAMS.get(cls.__name__, {}), *EXTRA_CONFIGURATIONS.get(cls.__name__, [])]
+    ]
 
 
 def _expected_failed_checks(estimator):

@@ -103,11 +103,18 @@ def test_reproducible_picklable_and_scored():
     assert est.score(X, y) > fit_batch(X, y, max_epochs=2, units="nats").score(X, y)
 
 
-def test_batch_estimator_errors():
+def test_transform_gives_each_modality_class_probabilities():
     X, y = gate_data("AND")
     est = fit_batch(X, y, max_epochs=1)
-    with pytest.raises(ValueError, match="estimator='batch' does not discretise"):
-        est.transform(X)
+    proba = est.transform(X[:5])
+    assert proba.shape == (5, 4)
+    np.testing.assert_allclose(proba.reshape(5, 2, 2).sum(axis=2), 1.0)
+    np.testing.assert_allclose(proba[:, :2], est.classifiers_[0].predict_proba(X[:5, :2]))
+    assert est.get_feature_names_out().tolist() == ["m0_proba0", "m0_proba1", "m1_proba0", "m1_proba1"]
+
+
+def test_batch_estimator_errors():
+    X, y = gate_data("AND")
     with pytest.raises(ValueError, match="n_permutations=5 is for estimator='plugin'"):
         fit_batch(X, y, n_permutations=5)
     with pytest.raises(InvalidParameterError, match="classifier"):

@@ -161,7 +161,7 @@ def entropy_rows(p):
 
 def fit_batch_pid(x1, x2, y, *, classifier, batch_size, max_epochs, lr, n_jobs, seed):
     """Fit the batch estimator; returns the information terms (nats), the net and
-    the joint classifier fitted on all the data."""
+    the classifiers of ``x1``, ``x2`` and both, fitted on all the data."""
     rng = np.random.default_rng(seed)
     seeds = rng.integers(np.iinfo(np.int32).max, size=5)
     if classifier is None:
@@ -193,7 +193,7 @@ def fit_batch_pid(x1, x2, y, *, classifier, batch_size, max_epochs, lr, n_jobs, 
         )
         net.fit(data, np.zeros(len(data), dtype=np.float32))
     terms = evaluate(net.module_, data, batch_size, np.random.default_rng(seeds[4]))
-    return (*terms, joint_info), net, clone(classifier).fit(both, y)
+    return (*terms, joint_info), net, [clone(classifier).fit(x, y) for x in (x1, x2, both)]
 
 
 def evaluate(module, data, batch_size, rng):

@@ -155,9 +155,9 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
     net_ : skorch.NeuralNet
         The batch estimator's trained pair-scoring network (``net_.history``
         holds ``train_loss``, each batch's ``I_Q`` in nats); batch route only.
-    classifier_ : estimator
-        ``classifier`` refitted on all of the two modalities, for ``score``;
-        batch route only.
+    classifiers_ : list of three estimators
+        ``classifier`` refitted on all the data of the first modality, the
+        second and both (for ``transform`` and ``score``); batch route only.
     target_coder_ : object
         Maps ``y`` to class codes (its classes, quantile bins or threshold).
     modality_dims_ : list of int
@@ -342,7 +342,7 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
                 "estimator has no plug-in bias to measure (set n_permutations=0)."
             )
         first, second = (blocks[m] for m in self.pair_)
-        terms, self.net_, self.classifier_ = fit_batch_pid(
+        terms, self.net_, self.classifiers_ = fit_batch_pid(
             first, second, y_codes, classifier=self.classifier, batch_size=self.batch_size,
             max_epochs=self.max_epochs, lr=self.lr, n_jobs=self.n_jobs, seed=seed,
         )
@@ -361,7 +361,8 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         )
 
     def transform(self, X):
-        """The discrete code of each modality of ``pair``.
+        """What the estimate is built on, per modality of ``pair``: its discrete
+        code, or with ``estimator="batch"`` its class probabilities.
 
         Parameters
         ----------
@@ -370,24 +371,24 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        codes : ndarray of shape (n_samples, 2)
-            Integer codes in ``[0, joint_.shape[m])`` for the two modalities.
+        Xt : ndarray of shape (n_samples, 2) or (n_samples, 2 * n_classes)
+            Integer codes in ``[0, joint_.shape[m])`` for the two modalities,
+            or ``p(y | x1)`` then ``p(y | x2)`` from ``classifiers_``.
         """
         check_is_fitted(self)
-        if self.estimator == "batch":
-            raise ValueError(
-                "transform returns the discrete codes of estimator='plugin'; "
-                "estimator='batch' does not discretise."
-            )
         X = validate_data(self, X, reset=False)
-        return self._codes(split_modalities(X, self.modality_dims_))
+        blocks = split_modalities(X, self.modality_dims_)
+        if self.estimator == "batch":
+            return np.hstack([clf.predict_proba(blocks[m])
+                              for clf, m in zip(self.classifiers_, self.pair_)])
+        return self._codes(blocks)
 
     def score(self, X, y):
         """``I(X1, X2; Y)`` of ``(X, y)`` under the fitted model.
 
         With ``estimator="plugin"``, the plug-in mutual information of the
         fitted discretisation; with ``"batch"``, ``H(Y) - CE``, the target's
-        entropy less the cross-entropy of ``classifier_`` (a lower bound).
+        entropy less the cross-entropy of the joint classifier (a lower bound).
 
         Parameters
         ----------
@@ -409,7 +410,7 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         blocks = split_modalities(X, self.modality_dims_)
         if self.estimator == "batch":
             both = np.hstack([blocks[m] for m in self.pair_])
-            proba = self.classifier_.predict_proba(both)[np.arange(len(y_codes)), y_codes]
+            proba = self.classifiers_[2].predict_proba(both)[np.arange(len(y_codes)), y_codes]
             frequencies = np.bincount(y_codes) / len(y_codes)
             cross_entropy = -np.mean(np.log(np.maximum(proba, np.finfo(float).tiny)))
             info = -np.sum(xlogy(frequencies, frequencies)) - cross_entropy
@@ -420,7 +421,8 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         return UNIT_SCALE[self.units] * info
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the two code columns: ``<modality name>_code``.
+        """Names of the output columns: ``<modality name>_code``, or with
+        ``estimator="batch"`` ``<modality name>_proba<k>`` for class code ``k``.
 
         Parameters
         ----------
@@ -433,7 +435,12 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         _check_feature_names_in(self, input_features)
-        return np.array([f"{self.modality_names_[m]}_code" for m in self.pair_], dtype=object)
+        names = [self.modality_names_[m] for m in self.pair_]
+        if self.estimator == "batch":
+            n_classes = self.target_coder_.n_codes_
+            return np.array([f"{name}_proba{k}" for name in names for k in range(n_classes)],
+                            dtype=object)
+        return np.array([f"{name}_code" for name in names], dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
