@@ -174,6 +174,24 @@ def test_pid_table_matches_the_estimator(tmp_path, redundant_data, capsys):
     assert float(rows["unique U1 (m0)"][0]) > 5 * float(rows["redundancy R"][0])
 
 
+def test_pid_batch_estimator_table_matches_the_estimator(tmp_path, redundant_data, capsys):
+    from alignkit import PIDEstimator
+
+    X, y = redundant_data
+    path = tmp_path / "data.npz"
+    np.savez(path, X=X[:, :5], y=y, modality_dims=[3, 2])
+    code, out, _ = _run(["pid", str(path), "--estimator", "batch"], capsys)
+    assert code == 0 and "bias-corrected" not in out
+    _, rows = _table(out)
+    est = PIDEstimator(modality_dims=[3, 2], estimator="batch", random_state=0).fit(X[:, :5], y)
+    printed = [float(rows[k][0]) for k in
+               ["redundancy R", "unique U1 (m0)", "unique U2 (m1)", "synergy S"]]
+    np.testing.assert_allclose(printed, [est.redundancy_, *est.uniqueness_, est.synergy_],
+                               atol=1e-4)
+    code, _, err = _run(["pid", str(path), "--estimator", "batch", "--permutations", "3"], capsys)
+    assert code == 2 and "--permutations is for --estimator plugin" in err
+
+
 def test_pid_bins_a_continuous_target(tmp_path, redundant_data, capsys):
     X, y = redundant_data
     path = tmp_path / "reg.npz"

@@ -25,6 +25,10 @@ def add_arguments(parser):
                              "(default: 0,1)")
     parser.add_argument("--units", choices=["bits", "nats"], default="bits",
                         help="information units (default: bits)")
+    parser.add_argument("--estimator", choices=["plugin", "batch"], default="plugin",
+                        help="plugin: discretise each modality, then decompose exactly; "
+                             "batch: the neural batch estimator, no discretisation "
+                             "(default: plugin)")
     parser.add_argument("--n-clusters", type=int, default=20, metavar="K",
                         help="codes per modality when discretising continuous features "
                              "(default: 20)")
@@ -37,7 +41,7 @@ def add_arguments(parser):
                         help="shuffled-label draws for the bias-corrected column "
                              "(default: 0, the Miller-Madow correction)")
     parser.add_argument("--random-state", type=int, default=0, metavar="SEED",
-                        help="seed of the discretisation of continuous features (default: 0)")
+                        help="seed of the discretisation or of the batch estimator (default: 0)")
     parser.add_argument("--plot", metavar="PNG", help="also write a stacked-bar plot")
 
 
@@ -60,6 +64,9 @@ def run(args):
     if max(i, j) >= len(blocks):
         raise CLIError(f"--pair {i},{j}: the file has {len(blocks)} modalities "
                        f"(indices 0..{len(blocks) - 1})")
+    if args.estimator == "batch" and args.permutations:
+        raise CLIError("--permutations is for --estimator plugin; the batch estimator has "
+                       "no plug-in bias to measure")
     for option, least in [("n_clusters", 1), ("permutations", 0), ("n_bins_y", 2)]:
         value = getattr(args, option)
         if value is not None and value < least:
@@ -70,7 +77,7 @@ def run(args):
         warnings.simplefilter("always")
         pid = PIDEstimator(
             modality_dims=[blocks[i].shape[1], blocks[j].shape[1]], units=args.units,
-            n_clusters=args.n_clusters, n_permutations=args.permutations,
+            estimator=args.estimator, n_clusters=args.n_clusters, n_permutations=args.permutations,
             n_bins_y=args.n_bins_y, y_threshold=args.y_threshold,
             random_state=args.random_state,
         ).fit(X, y)
@@ -78,14 +85,18 @@ def run(args):
               "synergy S", "total I(X1,X2;Y)"]
     atoms = [pid.redundancy_, *pid.uniqueness_, pid.synergy_]
     values = np.array([*atoms, sum(atoms)])
-    corrected = np.append(pid.corrected_, np.sum(pid.corrected_))
-    print(f"{args.file}: {X.shape[0]} samples, {pid.joint_.shape[2]} classes; modalities "
+    # The batch estimator has no plug-in bias, so no corrected column.
+    corrected = (np.append(pid.corrected_, np.sum(pid.corrected_))
+                 if args.estimator == "plugin" else None)
+    print(f"{args.file}: {X.shape[0]} samples, {pid.target_coder_.n_codes_} classes; modalities "
           f"{names[i]} ({blocks[i].shape[1]} columns), {names[j]} ({blocks[j].shape[1]} columns)")
     width = max(map(len, labels))
-    print(f"{'component':<{width}}  {args.units:>8}  {'share':>6}  {'bias-corrected':>14}")
-    for label, value, fixed in zip(labels, values, corrected):
+    header = f"{'component':<{width}}  {args.units:>8}  {'share':>6}"
+    print(header if corrected is None else f"{header}  {'bias-corrected':>14}")
+    for k, (label, value) in enumerate(zip(labels, values)):
         share = f"{100 * value / values[-1]:5.1f}%" if values[-1] > 0 else "     -"
-        print(f"{label:<{width}}  {value:8.4f}  {share}  {fixed:14.4f}")
+        row = f"{label:<{width}}  {value:8.4f}  {share}"
+        print(row if corrected is None else f"{row}  {corrected[k]:14.4f}")
     for warning in caught:
         print(f"note: {warning.message}", file=sys.stderr)
     if args.plot:
