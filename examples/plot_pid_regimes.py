@@ -15,7 +15,10 @@ This example computes the decomposition of the two synthetic generators of
   (:func:`~alignkit.pid.pid_from_joint`), where there is one;
 * **estimated from samples** by :class:`~alignkit.PIDEstimator`, the
   clustering route of Liang et al. (2023): each modality is PCA-reduced and
-  clustered into 20 codes, and the plug-in histogram is decomposed.
+  clustered into 20 codes, and the plug-in histogram is decomposed;
+* and, for the continuous generator, by the same paper's **batch**
+  estimator (``estimator="batch"``), which does not discretise: a network
+  learns the minimising joint distribution batch by batch.
 
 **Scaled down**: 8 192 samples per data set (the paper's generator draws
 65 536), one seed.
@@ -31,14 +34,16 @@ This example computes the decomposition of the two synthetic generators of
 import time
 
 import numpy as np
+import torch
 from threadpoolctl import threadpool_limits
 
 from alignkit import PIDEstimator
 from alignkit.datasets import make_multimodal_classification, make_rus_classification
 from alignkit.pid import pid_from_joint
 
-# One BLAS thread: these small PCA / k-means fits run fastest single-threaded.
+# One thread: these small fits run fastest single-threaded on a shared machine.
 threadpool_limits(1)
+torch.set_num_threads(1)
 start = time.perf_counter()
 ATOMS = ["R", "U1", "U2", "S"]
 
@@ -92,6 +97,7 @@ fig.tight_layout()
 # one, seen by the first modality only) or synergistic factors (an XOR-like
 # combination of one latent from each modality). There is no exact
 # decomposition here; each estimate should be dominated by its regime's atom.
+# Both estimators run on each data set; the batch one trains for 3 epochs.
 settings = {
     "redundant": dict(n_redundant=2, n_unique=0, n_synergistic=0),
     "unique": dict(n_redundant=0, n_unique=(1, 0), n_synergistic=0),
@@ -100,11 +106,14 @@ settings = {
 regimes = {}
 for name, knobs in settings.items():
     X, y = make_multimodal_classification(8192, n_noise=(2, 2), random_state=0, **knobs)
-    regimes[name] = PIDEstimator(random_state=0).fit(X, y)
-    print(f"{name:>11}: " + " ".join(f"{a}={v:.3f}" for a, v in zip(ATOMS, atoms(regimes[name])))
-          + "  (bias-corrected S = " + f"{regimes[name].corrected_[3]:.3f})")
+    plugin = PIDEstimator(random_state=0).fit(X, y)
+    batch = PIDEstimator(estimator="batch", max_epochs=3, random_state=0).fit(X, y)
+    regimes[f"{name}\nplug-in"], regimes[f"{name}\nbatch"] = plugin, batch
+    print(f"{name:>11} plug-in: " + " ".join(f"{a}={v:.3f}" for a, v in zip(ATOMS, atoms(plugin)))
+          + "  (bias-corrected S = " + f"{plugin.corrected_[3]:.3f})")
+    print(f"{name:>11}   batch: " + " ".join(f"{a}={v:.3f}" for a, v in zip(ATOMS, atoms(batch))))
 
-fig, ax = plt.subplots(figsize=(5, 4))
+fig, ax = plt.subplots(figsize=(8, 4))
 PIDDisplay.from_estimators(regimes, ax=ax)
 ax.set_title("make_multimodal_classification")
 fig.tight_layout()
@@ -131,10 +140,14 @@ print(f"example ran in {time.perf_counter() - start:.0f} s")
 #   8 192 samples; the Miller-Madow correction removes about 0.09 bits of it.
 #   Compare estimates between data sets, not against the exact scale, and
 #   read synergy with its bias in mind.
-# * **The continuous generator's regimes** are recovered: the redundant
-#   setting is mostly R (0.54 of 0.74 bits), the unique one almost only U1
-#   (0.69 of 0.70 bits) and the synergistic one only S (0.52 bits, each
-#   modality alone carrying nothing).
+# * **The continuous generator's regimes** are recovered by both
+#   estimators: the redundant setting is mostly R, the unique one almost
+#   only U1 and the synergistic one only S, each modality alone carrying
+#   nothing. The batch estimator sees more of the information and keeps the
+#   atoms apart more cleanly, since no clustering blurs the features: R =
+#   0.93 of 0.96 bits against the plug-in's 0.54 of 0.74 (whose S = 0.12 is
+#   bias), U1 = 0.94 against 0.69, and S = 0.87 against 0.52. It takes about
+#   4 s per data set here against 0.1 s for the plug-in route.
 #
 # In the terms of *To Align or Not to Align*: the first and redundant data
 # sets are where explicit alignment can pay off, the unique one where it
