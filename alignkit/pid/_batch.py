@@ -26,6 +26,7 @@ from skorch import NeuralNet
 from torch import nn
 
 from .._training import DivergenceGuard, TensorDataset, batch_loader
+from ._solver import round_to_marginals
 
 __all__ = ["fit_batch_pid"]
 
@@ -74,23 +75,6 @@ def sinkhorn(scores, a, b, n_sweeps):
     return u.unsqueeze(1) * kernel * v.unsqueeze(0)
 
 
-def round_to_marginals(q, a, b):
-    """Move ``q`` exactly onto the marginals ``a`` (rows) and ``b`` (columns) per
-    class (Altschuler, Weed & Rigollet 2017, alg. 2), differentiably.
-
-    Sinkhorn's rows are only as exact as its sweeps; a network trained on the
-    unrounded table learns to exploit the slack and reports too little
-    information.
-    """
-    q = q * torch.clamp(a / q.sum(dim=1), max=1.0).unsqueeze(1)
-    q = q * torch.clamp(b / q.sum(dim=0), max=1.0).unsqueeze(0)
-    # Both deficits are >= 0 and total the same per class, but only up to
-    # round-off: in float32 one total can be ~0 while the other is not.
-    err_a, err_b = (a - q.sum(dim=1)).clamp(min=0), (b - q.sum(dim=0)).clamp(min=0)
-    total = torch.maximum(err_a.sum(dim=0), err_b.sum(dim=0)).clamp(min=torch.finfo(q.dtype).tiny)
-    return q + err_a.unsqueeze(1) * err_b.unsqueeze(0) / total
-
-
 def information_terms(q, a, b, class_mass):
     """``I(X1; Y)``, ``I(X2; Y)`` of the marginals and ``I_Q(X1, X2; Y)`` of ``Q``
     rounded onto them, in nats."""
@@ -99,8 +83,11 @@ def information_terms(q, a, b, class_mass):
     def information(m):
         return (m * (m.log() - m.sum(dim=1, keepdim=True).log() - log_mass)).sum()
 
-    # Floored at the smallest normal number: x log x has an infinite slope at 0.
-    q = round_to_marginals(q, a, b).clamp(min=torch.finfo(q.dtype).tiny)
+    # Sinkhorn's rows are only as exact as its sweeps: a network trained on the
+    # unrounded table learns to exploit the slack and reports too little
+    # information. Floored at the smallest normal number: x log x has an
+    # infinite slope at 0.
+    q = round_to_marginals(q, a, b, torch).clamp(min=torch.finfo(q.dtype).tiny)
     pair = q.sum(dim=2)
     # Each class's total is exactly its mass now: I_Q = sum q log q - sum Q log Q + H(Y).
     min_info = (torch.xlogy(q, q).sum() - torch.xlogy(pair, pair).sum()

@@ -51,7 +51,7 @@ from scipy.linalg.lapack import dpotrf as _potrf
 from scipy.linalg.lapack import dpotrs as _potrs
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["BrojaSolution", "solve_broja"]
+__all__ = ["BrojaSolution", "round_to_marginals", "solve_broja"]
 
 # Fraction of the distance to the boundary a step may cover.
 _STEP_TO_BOUNDARY = 0.99
@@ -173,26 +173,32 @@ class _DualProblem:
         return float(terms.sum())
 
     def round_to_marginals(self, q):
-        """Move ``q`` exactly onto the constraints, changing it by at most about
-        twice its marginal error (Altschuler, Weed & Rigollet 2017, alg. 2, per class)."""
-        a, b = self.a[:, None, :], self.b[None, :, :]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rows = q.sum(axis=1, keepdims=True)
-            q = q * np.where(rows > a, a / rows, 1.0)
-            cols = q.sum(axis=0, keepdims=True)
-            q = q * np.where(cols > b, b / cols, 1.0)
-        err_a = self.a - q.sum(axis=1)
-        err_b = self.b - q.sum(axis=0)
-        total = err_a.sum(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(total > 0, 1.0 / total, 0.0)
-        return q + err_a[:, None, :] * err_b[None, :, :] * scale
+        """Move ``q`` exactly onto the constraints (see :func:`round_to_marginals`)."""
+        return round_to_marginals(q, self.a, self.b, np)
 
     def certify(self, z, t, E):
         """The rounded primal, its objective and the certified duality gap."""
         q = self.round_to_marginals(t[:, :, None] * E)
         primal = self.objective(q)
         return q, primal, primal - self.dual_value(z)
+
+
+def round_to_marginals(q, a, b, xp):
+    """Move ``q[x1, x2, y]`` exactly onto the marginals ``a[x1, y]`` (rows) and
+    ``b[x2, y]`` (columns), changing it by at most about twice its marginal
+    error (Altschuler, Weed & Rigollet 2017, alg. 2, per class).
+
+    ``xp`` is ``numpy`` or ``torch``: the batch estimator rounds its training
+    tables with this same function, differentiably.
+    """
+    tiny = xp.finfo(q.dtype).tiny
+    q = q * (a / q.sum(axis=1).clip(min=tiny)).clip(max=1.0)[:, None, :]
+    q = q * (b / q.sum(axis=0).clip(min=tiny)).clip(max=1.0)[None, :, :]
+    # Both deficits are >= 0 and total the same per class, but only up to
+    # round-off: in float32 one total can be ~0 while the other is not.
+    err_a, err_b = (a - q.sum(axis=1)).clip(min=0), (b - q.sum(axis=0)).clip(min=0)
+    total = xp.maximum(err_a.sum(axis=0), err_b.sum(axis=0)).clip(min=tiny)
+    return q + err_a[:, None, :] * err_b[None, :, :] / total
 
 
 def _hessian_blocks(problem, E, t, slack):
