@@ -28,6 +28,7 @@ from ._training import (
     PerModalityGradientClipping,
     TensorDataset,
     batch_loader,
+    resolve_device,
     torch_threads,
 )
 from .nets import MLPEncoder, ModalityBranch, MultimodalAlignmentNet, TransformerEncoder
@@ -154,14 +155,6 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
         raise NotImplementedError
 
     # -- building ---------------------------------------------------------------
-    def _resolve_device(self):
-        if self.device == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        if self.device == "cuda" and not torch.cuda.is_available():
-            raise ValueError("device='cuda' was asked for but CUDA is not available here; "
-                             "use device='cpu' or device='auto'.")
-        return self.device
-
     def _make_encoder(self, spec, input_dim, input_shape, kwargs):
         if isinstance(spec, str):
             if spec == "mlp":
@@ -253,7 +246,7 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
                 f"lam={self.lam} needs batches of at least 2 samples for the contrastive "
                 f"term; got batch_size={self.batch_size} with {X.shape[0]} samples."
             )
-        self.device_ = self._resolve_device()
+        self.device_ = resolve_device(self.device)
         base_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         n_outputs = y_encoded.shape[1] if y_encoded.ndim == 2 else len(self.classes_)
         fork_devices = None if self.device_ == "cuda" else []

@@ -74,6 +74,16 @@ class _IndexBatches(Sampler):
         return iter(order.split(self.batch_size))
 
 
+def resolve_device(device):
+    """``"auto"``: CUDA when available, else the CPU; ``"cuda"`` must be available."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was asked for but CUDA is not available here; "
+                         "use device='cpu' or device='auto'.")
+    return device
+
+
 def batch_loader(dataset, batch_size, shuffle=False):
     """DataLoader that fetches whole batches by fancy indexing, not sample by sample."""
     sampler = _IndexBatches(len(dataset), batch_size, shuffle)

@@ -123,3 +123,14 @@ def test_batch_estimator_errors():
     y_rare[0] = 1
     with pytest.raises(ValueError, match="at least 2 samples of every class; the smallest class has 1"):
         fit_batch(X, y_rare)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device='cuda' was asked for but CUDA is not available"):
+            fit_batch(X, y, device="cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_matches_cpu():
+    X, y = gate_data("AND")
+    cpu, cuda = fit_batch(X, y, max_epochs=2), fit_batch(X, y, max_epochs=2, device="cuda")
+    np.testing.assert_allclose([cuda.redundancy_, *cuda.uniqueness_, cuda.synergy_],
+                               [cpu.redundancy_, *cpu.uniqueness_, cpu.synergy_], atol=0.02)

@@ -146,9 +146,10 @@ def entropy_rows(p):
     return -(p * np.log(p)).sum(axis=-1)
 
 
-def fit_batch_pid(x1, x2, y, *, classifier, batch_size, max_epochs, lr, n_jobs, seed):
-    """Fit the batch estimator; returns the information terms (nats), the net and
-    the classifiers of ``x1``, ``x2`` and both, fitted on all the data."""
+def fit_batch_pid(x1, x2, y, *, classifier, batch_size, max_epochs, lr, device, n_jobs, seed):
+    """Fit the batch estimator on ``device`` ("cpu" or "cuda"); returns the
+    information terms (nats), the net and the classifiers of ``x1``, ``x2`` and
+    both, fitted on all the data."""
     rng = np.random.default_rng(seed)
     seeds = rng.integers(np.iinfo(np.int32).max, size=5)
     if classifier is None:
@@ -160,7 +161,7 @@ def fit_batch_pid(x1, x2, y, *, classifier, batch_size, max_epochs, lr, n_jobs, 
     scaled = [StandardScaler().fit_transform(x) for x in (x1, x2)]
     data = np.hstack([*scaled, post1, post2]).astype(np.float32)
     batch_size = min(batch_size, len(y))
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=None if device == "cuda" else []):
         torch.manual_seed(int(seeds[3]))
         net = CouplingNet(
             PairScores,
@@ -175,15 +176,16 @@ def fit_batch_pid(x1, x2, y, *, classifier, batch_size, max_epochs, lr, n_jobs, 
             iterator_train=batch_loader,
             iterator_train__shuffle=True,
             train_split=None,
+            device=device,
             callbacks=[("divergence_guard", DivergenceGuard(f"Try a lower lr (now {lr})."))],
             verbose=0,
         )
         net.fit(data, np.zeros(len(data), dtype=np.float32))
-    terms = evaluate(net.module_, data, batch_size, np.random.default_rng(seeds[4]))
+    terms = evaluate(net.module_, data, batch_size, np.random.default_rng(seeds[4]), device)
     return (*terms, joint_info), net, [clone(classifier).fit(x, y) for x in (x1, x2, both)]
 
 
-def evaluate(module, data, batch_size, rng):
+def evaluate(module, data, batch_size, rng, device):
     """Batch-averaged ``I(X1; Y)``, ``I(X2; Y)`` and ``min I_Q`` over one pass of
     the data in random batches of ``batch_size``, as in training but in float64."""
     module = copy.deepcopy(module).double().eval()
@@ -192,6 +194,6 @@ def evaluate(module, data, batch_size, rng):
     totals = np.zeros(3)
     with torch.no_grad():
         for rows in np.array_split(order, n_batches):
-            batch = torch.from_numpy(data[rows].astype(np.float64))
+            batch = torch.from_numpy(data[rows].astype(np.float64)).to(device)
             totals += [float(term) for term in information_terms(*module(batch))]
     return totals / n_batches

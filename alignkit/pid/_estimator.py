@@ -16,6 +16,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._training import resolve_device
 from ..utils import fit_modality_layout, mutual_information, split_modalities
 from ._batch import fit_batch_pid
 from ._decomposition import UNIT_SCALE, histogram, pid_of_codes
@@ -71,7 +72,7 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         ``"plugin"``: discretise, then decompose the joint histogram exactly.
         ``"batch"``: the neural batch estimator (above); the options from
         ``discretizer`` to ``n_permutations`` and ``tol``, ``max_iter`` are
-        the plug-in route's, ``classifier`` to ``lr`` the batch route's.
+        the plug-in route's, ``classifier`` to ``device`` the batch route's.
     discretizer : {"kmeans", "quantile"}, estimator or None, default="kmeans"
         How each modality becomes codes. ``"kmeans"``: optional row
         normalisation, PCA, KMeans. ``"quantile"``: the same normalisation,
@@ -115,6 +116,9 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         give small data sets more epochs; ``net_.history`` shows the loss.
     lr : float, default=3e-3
         Its learning rate.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where the batch estimator's network trains and runs; ``"auto"`` picks
+        CUDA when available.
     random_state : int, RandomState instance or None, default=None
         Seeds the discretisers and the permutations, or the batch estimator's
         folds, network and batches.
@@ -224,6 +228,7 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         "batch_size": [Interval(Integral, 2, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
         "random_state": ["random_state"],
     }
 
@@ -231,7 +236,7 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
                  discretizer="kmeans", n_clusters=20, n_components=5, row_normalize=True,
                  n_bins_y=None, y_threshold=None, units="bits", n_permutations=0, n_jobs=None,
                  tol=1e-10, max_iter=200, classifier=None, batch_size=256, max_epochs=10,
-                 lr=3e-3, random_state=None):
+                 lr=3e-3, device="cpu", random_state=None):
         self.modality_dims = modality_dims
         self.pair = pair
         self.estimator = estimator
@@ -250,6 +255,7 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.lr = lr
+        self.device = device
         self.random_state = random_state
 
     def _check_pair(self, n_modalities):
@@ -344,7 +350,8 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         first, second = (blocks[m] for m in self.pair_)
         terms, self.net_, self.classifiers_ = fit_batch_pid(
             first, second, y_codes, classifier=self.classifier, batch_size=self.batch_size,
-            max_epochs=self.max_epochs, lr=self.lr, n_jobs=self.n_jobs, seed=seed,
+            max_epochs=self.max_epochs, lr=self.lr, device=resolve_device(self.device),
+            n_jobs=self.n_jobs, seed=seed,
         )
         info_1, info_2, min_info, joint_info = UNIT_SCALE[self.units] * np.asarray(terms)
         # As in pid_from_joint: U1 = min I_Q - I(X2; Y) and so on.
