@@ -33,6 +33,7 @@ from ._training import (
 )
 from .nets import MLPEncoder, ModalityBranch, MultimodalAlignmentNet, TransformerEncoder
 from .utils import fit_modality_layout
+from .utils._modalities import modality_index
 
 __all__ = ["AlignedMultimodalClassifier", "AlignedMultimodalRegressor"]
 
@@ -297,20 +298,9 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
                       for i in range(0, X.shape[0], self.batch_size)]
         return _concat_chunks(chunks)
 
-    def _modality_index(self, modality):
-        check_is_fitted(self)
-        n_mod = len(self.modality_dims_)
-        if isinstance(modality, str) and modality in self.modality_names_:
-            return self.modality_names_.index(modality)
-        if isinstance(modality, Integral) and -n_mod <= modality < n_mod:
-            return int(modality) % n_mod
-        raise ValueError(
-            f"modality must be an index in [0, {n_mod}) or one of {self.modality_names_}; "
-            f"got {modality!r}."
-        )
-
     def _unimodal_outputs(self, X, modality, activation=None):
-        m = self._modality_index(modality)
+        check_is_fitted(self)
+        m = modality_index(modality, self.modality_names_)
         activation = activation or (lambda outputs: outputs)
         return self._module_outputs(X, lambda module, x: activation(module(x)[1][:, m]))
 

@@ -116,7 +116,7 @@ def test_pair_picks_two_of_several_modalities(rng):
     direct.fit(np.hstack([blocks[0], blocks[2]]), a)
     np.testing.assert_allclose(atoms(est), atoms(direct), atol=1e-12)
     assert est.transform(X).shape == (N, 2)
-    with pytest.raises(ValueError, match=r"pair must be two different modality indices in \[0, 3\); got \(1, 1\)"):
+    with pytest.raises(ValueError, match=r"pair must be two distinct modality indices in \[0, 3\); got \(1, 1\)"):
         est.set_params(pair=(1, 1)).fit(X, a)
 
 

@@ -236,7 +236,8 @@ def test_alignment_matrix_from_estimator_reads_every_layer_pair(rng):
     expected = [[a.shape[1] / b.shape[1] for b in layers[0]] for a in layers[1]]
     np.testing.assert_allclose(disp.im_.get_array(), expected)
     assert disp.ax_.get_ylabel() == "m1 layer" and disp.ax_.get_xlabel() == "m0 layer"
-    with pytest.raises(ValueError, match="modality 'm7' is not one of"):
+    with pytest.raises(ValueError, match=r"modalities=\('m7', 0\): modality must be an index in "
+                                         r"\[0, 2\) or one of \['m0', 'm1'\]; got 'm7'"):
         AlignmentMatrixDisplay.from_estimator(clf, X, modalities=("m7", 0), metric=width_ratio)
     with pytest.raises(ValueError, match=r"modalities=\(0, 5\): pair must be two distinct"):
         AlignmentMatrixDisplay.from_estimator(clf, X, modalities=(0, 5), metric=width_ratio)

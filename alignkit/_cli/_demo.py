@@ -67,7 +67,7 @@ def _draw(results, lams):
 
     from alignkit.plotting import LambdaSweepDisplay
 
-    fig, axes = plt.subplots(2, len(results), sharex=True, squeeze=False,
+    _, axes = plt.subplots(2, len(results), sharex=True, squeeze=False,
                              figsize=(4.2 * len(results), 5.6))
     for col, (r, scores) in enumerate(results.items()):
         best = lams[int(np.argmax(scores["fused"]))]

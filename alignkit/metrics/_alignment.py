@@ -5,6 +5,7 @@ from itertools import combinations
 
 import numpy as np
 
+from ..utils._modalities import check_pair_index
 from ._cka import linear_cka, rbf_cka, unbiased_cka
 from ._knn import cknna, mutual_knn
 from ._svcca import svcca
@@ -101,21 +102,6 @@ def alignment_matrix(layers_a, layers_b=None, *, metric="unbiased_cka", **metric
     return np.array(
         [[func(a, b, **metric_kwargs) for b in layers_b] for a in layers_a], dtype=np.float64
     )
-
-
-def check_pair_index(pair, n_modalities=None):
-    """Validate a pair ``(i, j)`` of distinct modality indices (below ``n_modalities``)."""
-    valid = (
-        isinstance(pair, (tuple, list))
-        and len(pair) == 2
-        and all(isinstance(m, (int, np.integer)) and not isinstance(m, bool) for m in pair)
-        and pair[0] != pair[1]
-        and all(0 <= m and (n_modalities is None or m < n_modalities) for m in pair)
-    )
-    if not valid:
-        bound = "" if n_modalities is None else f" in [0, {n_modalities})"
-        raise ValueError(f"pair must be two distinct modality indices{bound}; got {pair!r}.")
-    return int(pair[0]), int(pair[1])
 
 
 def mean_pairwise_alignment(blocks, func, metric_kwargs, pair=None):

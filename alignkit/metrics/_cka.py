@@ -186,6 +186,11 @@ def unbiased_cka(A, B, *, clip_quantile=None, normalize=False):
 _MEDIAN_SAMPLES = 2000
 
 
+def _squared_distances(rows, X, row_norms, norms):
+    """``||rows_i - X_j||^2`` from the squared norms, clipped at 0 against round-off."""
+    return (row_norms[:, None] + norms[None, :] - 2.0 * (rows @ X.T)).clip(0.0, None)
+
+
 def _median_heuristic_gamma(X, sigma_factor):
     """``1 / (2 sigma^2)`` with ``sigma = sigma_factor * sqrt(median squared distance)``.
 
@@ -198,7 +203,7 @@ def _median_heuristic_gamma(X, sigma_factor):
     rows = ops.arange(n, X)[:: max(1, -(-n // _MEDIAN_SAMPLES))]
     S = X[rows]
     sq = (S * S).sum(1)
-    distances = (sq[:, None] + sq[None, :] - 2.0 * (S @ S.T)).clip(0.0, None)
+    distances = _squared_distances(S, S, sq, sq)
     index = ops.arange(S.shape[0], X)
     distances = distances[index[:, None] < index[None, :]]
     distances = distances[distances > 0]
@@ -210,8 +215,7 @@ def _median_heuristic_gamma(X, sigma_factor):
 
 def _rbf_block(X, sq_norms, start, stop, gamma, ops):
     """Rows ``start:stop`` of the RBF kernel, with an exact unit diagonal."""
-    block = sq_norms[start:stop, None] + sq_norms[None, :] - 2.0 * (X[start:stop] @ X.T)
-    block = block.clip(0.0, None)
+    block = _squared_distances(X[start:stop], X, sq_norms[start:stop], sq_norms)
     rows = ops.arange(stop - start, X)
     block[rows, rows + start] = 0.0
     return ops.exp(-gamma * block)

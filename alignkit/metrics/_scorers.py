@@ -5,7 +5,8 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.pipeline import Pipeline
 
 from ..utils import split_modalities
-from ._alignment import accepted_options, check_pair_index, mean_pairwise_alignment, resolve_metric
+from ..utils._modalities import check_pair_index
+from ._alignment import accepted_options, mean_pairwise_alignment, resolve_metric
 
 
 def _multimodal_step(estimator, X):

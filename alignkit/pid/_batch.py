@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 import torch
+from scipy.special import entr
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -26,6 +27,7 @@ from skorch import NeuralNet
 from torch import nn
 
 from .._training import DivergenceGuard, TensorDataset, batch_loader
+from ..utils import entropy
 from ._solver import round_to_marginals
 
 __all__ = ["fit_batch_pid"]
@@ -142,10 +144,6 @@ def out_of_fold_posteriors(classifier, features, y, n_jobs, random_state):
     return posteriors / posteriors.sum(axis=1, keepdims=True)
 
 
-def entropy_rows(p):
-    return -(p * np.log(p)).sum(axis=-1)
-
-
 def fit_batch_pid(x1, x2, y, *, classifier, batch_size, max_epochs, lr, device, n_jobs, seed):
     """Fit the batch estimator on ``device`` ("cpu" or "cuda"); returns the
     information terms (nats), the net and the classifiers of ``x1``, ``x2`` and
@@ -157,7 +155,8 @@ def fit_batch_pid(x1, x2, y, *, classifier, batch_size, max_epochs, lr, device, 
     both = np.hstack([x1, x2])
     post1, post2, post12 = (out_of_fold_posteriors(classifier, features, y, n_jobs, int(s))
                             for features, s in zip((x1, x2, both), seeds[:3]))
-    joint_info = float(entropy_rows(post12.mean(axis=0)) - entropy_rows(post12).mean())
+    # I(X1, X2; Y) = H(Y) - E[H(Y | x1, x2)], from the joint posteriors.
+    joint_info = entropy(post12.mean(axis=0)) - entr(post12).sum(axis=1).mean()
     scaled = [StandardScaler().fit_transform(x) for x in (x1, x2)]
     data = np.hstack([*scaled, post1, post2]).astype(np.float32)
     batch_size = min(batch_size, len(y))

@@ -16,7 +16,6 @@ from ._solver import solve_broja
 
 __all__ = ["PIDBiasWarning", "PIDResult", "pid_from_joint", "pid_from_samples"]
 
-ATOM_NAMES = ("redundancy", "unique_1", "unique_2", "synergy")
 UNIT_SCALE = {"nats": 1.0, "bits": 1.0 / np.log(2.0)}
 # Fewer samples per joint-histogram cell than this triggers a PIDBiasWarning.
 MIN_SAMPLES_PER_CELL = 5

@@ -3,7 +3,6 @@
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import xlogy
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -17,7 +16,8 @@ from sklearn.utils.validation import (
 )
 
 from .._training import resolve_device
-from ..utils import fit_modality_layout, mutual_information, split_modalities
+from ..utils import entropy, fit_modality_layout, mutual_information, split_modalities
+from ..utils._modalities import check_pair_index
 from ._batch import fit_batch_pid
 from ._decomposition import UNIT_SCALE, histogram, pid_of_codes
 from ._discretize import ModalityCoder, fit_target_coder
@@ -258,19 +258,6 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
 
-    def _check_pair(self, n_modalities):
-        pair = list(self.pair)
-        if (
-            len(pair) != 2
-            or not all(isinstance(m, Integral) and 0 <= m < n_modalities for m in pair)
-            or pair[0] == pair[1]
-        ):
-            raise ValueError(
-                f"pair must be two different modality indices in [0, {n_modalities}); "
-                f"got {self.pair!r}."
-            )
-        return [int(m) for m in pair]
-
     def _check_y_options(self, y):
         if self.n_bins_y is not None and self.y_threshold is not None:
             raise ValueError(
@@ -302,7 +289,7 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         """
         X, y = validate_data(self, X, y, reset=True, ensure_min_samples=2)
         dims = fit_modality_layout(self)
-        self.pair_ = pair = self._check_pair(len(dims))
+        self.pair_ = pair = list(check_pair_index(self.pair, len(dims)))
         self._check_y_options(y)
         blocks = split_modalities(X, dims)
         seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=3)
@@ -418,9 +405,8 @@ class PIDEstimator(TransformerMixin, BaseEstimator):
         if self.estimator == "batch":
             both = np.hstack([blocks[m] for m in self.pair_])
             proba = self.classifiers_[2].predict_proba(both)[np.arange(len(y_codes)), y_codes]
-            frequencies = np.bincount(y_codes) / len(y_codes)
             cross_entropy = -np.mean(np.log(np.maximum(proba, np.finfo(float).tiny)))
-            info = -np.sum(xlogy(frequencies, frequencies)) - cross_entropy
+            info = entropy(np.bincount(y_codes) / len(y_codes)) - cross_entropy
         else:
             codes = self._codes(blocks)
             P = histogram(codes[:, 0], codes[:, 1], y_codes, self.joint_.shape)

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..metrics import alignment_matrix, layer_alignment_matrix
+from ..utils._modalities import modality_index
 from ._base import _pyplot
 
 
@@ -166,15 +167,11 @@ class AlignmentMatrixDisplay:
                 "from_representations with the layers' outputs instead."
             )
         names = list(getattr(estimator, "modality_names_", []))
-        index = []
-        for modality in modalities:
-            if isinstance(modality, str):
-                if modality not in names:
-                    raise ValueError(f"modality {modality!r} is not one of {names}.")
-                modality = names.index(modality)
-            index.append(modality)
         try:
-            matrix = layer_alignment_matrix(estimator, X, pair=tuple(index), metric=metric,
+            # Names are looked up in modality_names_; layer_alignment_matrix checks indices.
+            index = tuple(modality_index(m, names) if isinstance(m, str) else m
+                          for m in modalities)
+            matrix = layer_alignment_matrix(estimator, X, pair=index, metric=metric,
                                             **(metric_kwargs or {}))
         except ValueError as exc:
             raise ValueError(f"modalities={modalities!r}: {exc}") from exc

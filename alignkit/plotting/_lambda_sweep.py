@@ -153,7 +153,7 @@ class LambdaSweepDisplay:
         twin = False
         if ax is None:
             n_panels = 2 if alignment else 1
-            fig, axes = plt.subplots(
+            _, axes = plt.subplots(
                 n_panels, 1, sharex=True, squeeze=False, figsize=(6.4, 2.6 * n_panels + 0.6)
             )
             ax, ax_alignment = axes[0, 0], (axes[1, 0] if alignment else None)

@@ -219,3 +219,31 @@ def fit_modality_layout(estimator, min_modalities=2):
         min_modalities=min_modalities,
     )
     return estimator.modality_dims_
+
+
+def check_pair_index(pair, n_modalities=None):
+    """Validate a pair ``(i, j)`` of distinct modality indices (below ``n_modalities``)."""
+    valid = (
+        isinstance(pair, (tuple, list, np.ndarray))
+        and len(pair) == 2
+        and all(isinstance(m, Integral) and not isinstance(m, bool) for m in pair)
+        and pair[0] != pair[1]
+        and all(0 <= m and (n_modalities is None or m < n_modalities) for m in pair)
+    )
+    if not valid:
+        bound = "" if n_modalities is None else f" in [0, {n_modalities})"
+        raise ValueError(f"pair must be two distinct modality indices{bound}; got {pair!r}.")
+    return int(pair[0]), int(pair[1])
+
+
+def modality_index(modality, names):
+    """The index of a modality given by index (negative counts from the end) or name."""
+    n_modalities = len(names)
+    if isinstance(modality, str) and modality in names:
+        return list(names).index(modality)
+    if isinstance(modality, Integral) and -n_modalities <= modality < n_modalities:
+        return int(modality) % n_modalities
+    raise ValueError(
+        f"modality must be an index in [0, {n_modalities}) or one of {list(names)}; "
+        f"got {modality!r}."
+    )
