@@ -15,9 +15,12 @@ Run:  .venv/bin/python benchmarks/bench_pid.py [--quick]
 Needs cvxpy (the ``benchmark`` extra): pip install -c constraints.txt cvxpy
 
 With ``--against REV`` it instead times the solver (``solve_broja``) of the
-working tree against the one at git revision REV, alternately in one process,
-on three random and three plug-in tables of each 20x20 size: the check for a
-change to the solver. cvxpy is not needed for it.
+working tree (or of git revision ``--new``) against the one at git revision
+REV, alternately in one process, on three random and three plug-in tables of
+each 20x20 size, and counts both solvers' iterations over a 90-table corpus:
+the check for a change to the solver. ``--dense-max N`` sets the new solver's
+``_DENSE_MAX`` (0 factorises every Newton system by its Schur complement).
+cvxpy is not needed for it.
 """
 
 import argparse
@@ -109,9 +112,36 @@ def solver_at(revision):
     return module
 
 
-def against(revision, repeats=7):
-    """Time the working tree's solver against the one at ``revision``, alternately."""
-    solvers = {revision: solver_at(revision), "working tree": _solver}
+def corpus():
+    """90 tables, 2x2x2 to 50x50x10: Dirichlet tables from spiky to flat, each also
+    with about half its cells zeroed, and plug-in histograms of 200 to 20 000
+    samples: the cases a change to the solver must not slow or break."""
+    rng = np.random.default_rng(123)
+    tables = []
+    for shape in [(2, 2, 2), (3, 4, 2), (5, 5, 3), (10, 10, 2), (20, 20, 2), (20, 20, 4),
+                  (20, 20, 10), (50, 50, 10), (8, 30, 3)]:
+        for concentration in [0.05, 0.3, 1.0, 5.0]:
+            P = rng.dirichlet(np.full(np.prod(shape), concentration)).reshape(shape)
+            sparse = P * (rng.random(shape) > 0.5)
+            tables += [P, sparse / sparse.sum()]
+        if shape[0] >= 5:
+            for n_samples in [200, 2000, 20000]:
+                try:
+                    tables.append(plugin_histogram(shape, n_samples, seed=n_samples + shape[0]))
+                except AssertionError:  # k-means found fewer codes than asked for
+                    pass
+    return tables
+
+
+def against(reference, new=None, dense_max=None, repeats=7):
+    """Time the solver at ``new`` (default: the working tree) against the one at
+    ``reference``, alternately, on the 20x20 tables; then their iterations and
+    convergence over :func:`corpus`."""
+    new_module = solver_at(new) if new else _solver
+    if dense_max is not None:
+        new_module._DENSE_MAX = dense_max
+    new = (new or "working tree") + ("" if dense_max is None else f", _DENSE_MAX={dense_max}")
+    solvers = {reference: solver_at(reference), new: new_module}
     tables = [
         (shape, table)
         for shape in SIZES[:3]
@@ -123,7 +153,7 @@ def against(revision, repeats=7):
     ]
     times = {name: np.full((repeats, len(tables)), np.inf) for name in solvers}
     iters = {name: np.zeros(len(tables), dtype=int) for name in solvers}
-    for name, module in solvers.items():  # warm-up
+    for module in solvers.values():  # warm-up
         module.solve_broja(tables[0][1])
     for r in range(repeats):
         for i, (_, P) in enumerate(tables):
@@ -132,15 +162,22 @@ def against(revision, repeats=7):
                 iters[name][i] = module.solve_broja(P).n_iter
                 times[name][r, i] = time.perf_counter() - start
     best = {name: t.min(axis=0) for name, t in times.items()}
-    print(f"solve_broja, best of {repeats} alternate runs: {revision} vs the working tree")
-    print(f"{'size':>10} {'ms ' + revision:>14} {'ms working':>11} {'time ratio':>10} {'iterations':>16}")
+    print(f"solve_broja, best of {repeats} alternate runs: {reference} (reference) vs {new}")
+    print(f"{'size':>10} {'ms reference':>12} {'ms new':>8} {'time ratio':>10} {'iterations':>16}")
     shapes = np.array([shape for shape, _ in tables])
     for shape in SIZES[:3]:
         rows = (shapes == shape).all(axis=1)
-        ref, new = (best[name][rows] for name in solvers)
+        ref_ms, new_ms = (best[name][rows] for name in solvers)
         its = " / ".join(str(iters[name][rows].sum()) for name in solvers)
-        print(f"{'x'.join(map(str, shape)):>10} {1e3 * ref.mean():14.2f} {1e3 * new.mean():11.2f} "
-              f"{(new / ref).mean():10.3f} {its:>16}")
+        print(f"{'x'.join(map(str, shape)):>10} {1e3 * ref_ms.mean():12.2f} {1e3 * new_ms.mean():8.2f} "
+              f"{(new_ms / ref_ms).mean():10.3f} {its:>16}")
+    tables = corpus()
+    print(f"corpus of {len(tables)} tables (2x2x2 to 50x50x10):")
+    for name, module in solvers.items():
+        results = [module.solve_broja(P) for P in tables]
+        its = [r.n_iter for r in results]
+        print(f"  {name}: {sum(its)} iterations in all, at most {max(its)}, "
+              f"{sum(not r.converged for r in results)} not converged")
 
 
 def main():
@@ -148,9 +185,13 @@ def main():
     parser.add_argument("--quick", action="store_true", help="two sizes, fewer repeats")
     parser.add_argument("--against", metavar="REV",
                         help="time the solver against the one at git revision REV instead")
+    parser.add_argument("--new", metavar="REV",
+                        help="with --against: the solver at REV, not the working tree's")
+    parser.add_argument("--dense-max", type=int, metavar="N",
+                        help="with --against: set the new solver's _DENSE_MAX (0: Schur always)")
     args = parser.parse_args()
     if args.against:
-        against(args.against)
+        against(args.against, args.new, args.dense_max)
         return
     import cvxpy as cp
 
