@@ -490,7 +490,7 @@ def solve_broja(P, tol=1e-10, max_iter=200):
         return BrojaSolution(q=P.copy(), objective=0.0, duality_gap=0.0, n_iter=0, converged=True)
     problem = _DualProblem(P)
     # One BLAS thread: the systems are small enough, and threads that spin while
-    # other work holds the cores make a factorisation up to 40x slower.
+    # other work holds the cores only slow a factorisation down.
     with _blas_controller().limit(limits=1, user_api="blas"):
         ipm = _InteriorPoint(problem)
         n_iter = 0
