@@ -6,7 +6,7 @@ import numpy as np
 
 
 def _pyplot(caller_name):
-    """Import ``matplotlib.pyplot`` on first use (matplotlib is optional)."""
+    """Import ``matplotlib.pyplot`` on first use, so importing alignkit does not load it."""
     try:
         import matplotlib.pyplot as plt
     except ImportError as exc:
