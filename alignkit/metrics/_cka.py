@@ -190,8 +190,16 @@ _MEDIAN_SAMPLES = 2000
 
 
 def _squared_distances(rows, X, row_norms, norms):
-    """``||rows_i - X_j||^2`` from the squared norms, clipped at 0 against round-off."""
-    return (row_norms[:, None] + norms[None, :] - 2.0 * (rows @ X.T)).clip(0.0, None)
+    """``||rows_i - X_j||^2`` from the squared norms, round-off set to 0.
+
+    Below ``2**-46`` of ``||a||^2 + ||b||^2`` the formula cannot tell the
+    distance from rounding, so duplicates come out exactly 0 whatever order
+    a library sums in.
+    """
+    sums = row_norms[:, None] + norms[None, :]
+    distances = sums - 2.0 * (rows @ X.T)
+    distances[distances <= sums * 2.0**-46] = 0.0
+    return distances
 
 
 def _median_squared_distance(X):
