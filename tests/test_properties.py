@@ -104,7 +104,7 @@ def _estimators():
 
 @pytest.mark.parametrize("name", ["CKAScorer", "AlignedMultimodalClassifier",
                                   "AlignedMultimodalRegressor", "PIDEstimator"])
-@settings(max_examples=4)
+@settings(max_examples=max(2, settings.default.max_examples // 4))  # each fits three pipelines
 @given(dims=st.lists(st.integers(1, 4), min_size=2, max_size=3), seed=st.integers(0, 1000))
 def test_layouts_survive_pipelines_and_column_transformers(name, dims, seed):
     import pandas as pd
@@ -191,6 +191,7 @@ def malformed_files(draw):
     return "f.npz", buffer.getvalue()
 
 
+@settings(max_examples=4 * settings.default.max_examples)  # cheap, and many kinds of file
 @given(file=malformed_files(), command=st.sampled_from(["align", "pid"]))
 def test_malformed_files_give_one_line_and_exit_code_2(file, command):
     from alignkit._cli import main
