@@ -1,6 +1,7 @@
 """AlignedMultimodalClassifier and AlignedMultimodalRegressor."""
 
 import copy
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -53,6 +54,20 @@ def _per_modality(value, n_modalities, name, is_single):
             f"give one {name} for all or one per modality."
         )
     return value
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_float32_range(X):
+    """The networks run in float32: larger values would become inf, then NaN."""
+    peak = float(np.abs(X).max()) if X.size else 0.0
+    if peak > _FLOAT32_MAX:
+        raise ValueError(
+            f"X has values up to {peak:.3g} in magnitude, beyond the float32 range "
+            f"(±{_FLOAT32_MAX:.3g}) in which the networks compute; rescale X first, "
+            "e.g. with sklearn.preprocessing.StandardScaler in a Pipeline."
+        )
 
 
 def _concat_chunks(chunks):
@@ -159,6 +174,12 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
     def _make_encoder(self, spec, input_dim, input_shape, kwargs):
         if isinstance(spec, str):
             if spec == "mlp":
+                hidden = list(self.hidden_dims)
+                if not all(isinstance(w, Integral) and not isinstance(w, bool) and w > 0 for w in hidden):
+                    raise ValueError(
+                        f"hidden_dims must hold positive ints (the width of each hidden "
+                        f"layer; () for none); got {self.hidden_dims!r}."
+                    )
                 return MLPEncoder(input_dim, self.embed_dim, hidden_dims=tuple(self.hidden_dims), **kwargs)
             return TransformerEncoder(input_dim, self.embed_dim, input_shape=input_shape, **kwargs)
         if isinstance(spec, nn.Module):
@@ -240,8 +261,11 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
         """
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2,
                              multi_output=self._multi_output)
+        _check_float32_range(X)
         fit_modality_layout(self)
         y_encoded = self._encode_targets(y)
+        if self.early_stopping:
+            self._check_validation_split(y_encoded)
         if self.lam > 0 and min(self.batch_size, X.shape[0]) < 2:
             raise ValueError(
                 f"lam={self.lam} needs batches of at least 2 samples for the contrastive "
@@ -284,11 +308,35 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
         self.n_iter_ = len(net.history)
         return self
 
+    def _check_validation_split(self, y_encoded):
+        """Fail early, naming the parameters, where the held-out split cannot be made."""
+        n = len(y_encoded)
+        n_valid = math.ceil(self.validation_fraction * n)
+        problem = None
+        if n - n_valid < 2 or n_valid < 1:
+            problem = f"leaves {n - n_valid} training and {n_valid} validation sample(s)"
+        elif self._stratify:
+            counts = np.bincount(y_encoded)
+            if counts.min() < 2:
+                rare = self.classes_.tolist()[int(np.argmin(counts))]
+                problem = (f"cannot be stratified: class {rare!r} has {counts.min()} sample, "
+                           "and every class needs 2 to be in both parts")
+            elif min(n_valid, n - n_valid) < len(counts):
+                problem = (f"gives {n_valid} validation and {n - n_valid} training samples, "
+                           f"fewer than the {len(counts)} classes each stratified part needs")
+        if problem:
+            raise ValueError(
+                f"early_stopping=True holds out validation_fraction={self.validation_fraction} "
+                f"of the {n} samples, which {problem}. Use more samples, another "
+                "validation_fraction, or early_stopping=False."
+            )
+
     # -- inference ----------------------------------------------------------------
     def _module_outputs(self, X, fn):
         """Apply ``fn(module, X_batch)`` over ``X`` in batches, without gradients."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        _check_float32_range(X)
         X = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
         module = self.net_.module_
         module.eval()
@@ -642,10 +690,14 @@ class AlignedMultimodalRegressor(RegressorMixin, _AlignedMultimodalBase):
         y = np.asarray(y, dtype=np.float64)
         self._y_ndim = y.ndim
         y2d = y.reshape(len(y), -1)
-        self.y_mean_ = y2d.mean(axis=0)
-        scale = y2d.std(axis=0)
-        self.y_scale_ = np.where(scale > 0, scale, 1.0)
-        return ((y2d - self.y_mean_) / self.y_scale_).astype(np.float32)
+        # Moments of y / max|y|, so that targets up to the float64 limit neither overflow nor underflow.
+        peak = np.abs(y2d).max(axis=0)
+        peak[peak == 0] = 1.0
+        unit = y2d / peak
+        unit_mean, unit_std = unit.mean(axis=0), unit.std(axis=0)
+        self.y_mean_ = peak * unit_mean
+        self.y_scale_ = np.where(unit_std > 0, peak * unit_std, 1.0)
+        return ((unit - unit_mean) / np.where(unit_std > 0, unit_std, 1.0)).astype(np.float32)
 
     def _criterion(self):
         return nn.L1Loss if self.loss == "absolute_error" else nn.MSELoss

@@ -3,6 +3,14 @@ import os
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, settings
+
+# Property tests: "ci" keeps tests/test_properties.py to about a minute;
+# ALIGNKIT_HYPOTHESIS_PROFILE=long runs 20x the examples (see docs/failure_modes.rst).
+_SLOW_OK = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", max_examples=15, derandomize=True, **_SLOW_OK)
+settings.register_profile("long", max_examples=300, **_SLOW_OK)
+settings.load_profile(os.environ.get("ALIGNKIT_HYPOTHESIS_PROFILE", "ci"))
 
 # One torch thread per process: on 2 cores this makes the estimator checks ~20x faster.
 torch.set_num_threads(1)

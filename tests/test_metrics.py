@@ -142,12 +142,12 @@ def test_rbf_cka_equals_the_gram_formula_in_any_chunking(rng, unbiased):
 
 
 def test_rbf_median_heuristic_uses_evenly_spaced_rows_beyond_2000(rng):
-    from alignkit.metrics._cka import _median_heuristic_gamma
+    from alignkit.metrics._cka import _median_squared_distance
 
     X = rng.normal(size=(2001, 2))
     X[5] = X[4]  # a duplicate row: its zero distance is left out
-    assert _median_heuristic_gamma(X, 1.0) == pytest.approx(1 / (2 * median_sigma(X[::2]) ** 2), rel=1e-12)
-    assert _median_heuristic_gamma(X[:40], 2.0) == pytest.approx(1 / (8 * median_sigma(X[:40]) ** 2), rel=1e-12)
+    assert _median_squared_distance(X) == pytest.approx(median_sigma(X[::2]) ** 2, rel=1e-12)
+    assert _median_squared_distance(X[:40]) == pytest.approx(median_sigma(X[:40]) ** 2, rel=1e-12)
 
 
 def test_mutual_knn_equals_the_full_argsort_in_any_chunking(rng):

@@ -6,6 +6,8 @@ target column named by ``--target``; modality columns carry ``name__``
 prefixes, or ``--modality-dims`` splits them, or they split into two halves.
 """
 
+import sys
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -52,13 +54,24 @@ def load_modalities(path, *, target=None, modality_dims=None, need_target=False)
     if X.ndim != 2 or X.shape[0] < 2:
         raise CLIError(f"{path.name}: expected a 2-D table of samples; got shape {X.shape}")
     if not np.all(np.isfinite(X)):
-        raise CLIError(f"{path.name}: the features contain NaN or infinite values")
+        column = int(np.flatnonzero(~np.isfinite(X).all(0))[0])
+        label = repr(columns[column]) if columns else f"{column} of X"
+        raise CLIError(f"{path.name}: feature column {label} contains NaN or infinite values")
     if y is not None and len(y) != X.shape[0]:
         raise CLIError(f"{path.name}: y has {len(y)} entries but X has {X.shape[0]} rows")
     try:
-        dims, prefix_names = resolve_modalities(X.shape[1], dims, columns)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            dims, prefix_names = resolve_modalities(X.shape[1], dims, columns)
     except (TypeError, ValueError) as exc:
         raise CLIError(f"{path.name}: {exc}") from exc
+    for warning in caught:
+        print(f"note: {path.name}: {warning.message}", file=sys.stderr)
+    if names is not None and len(names) != len(dims):
+        raise CLIError(
+            f"{path.name}: 'modality_names' has {len(names)} entries but the layout "
+            f"has {len(dims)} modalities (modality_dims={dims})"
+        )
     return split_modalities(X, dims), list(names or prefix_names), y
 
 
@@ -69,10 +82,17 @@ def _read_npz(path):
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise CLIError(f"{path.name}: not a readable .npz file ({exc})") from exc
+        raise CLIError(f"{path.name}: not a readable .npz file ({_one_line(exc)})") from exc
+    for key, value in arrays.items():
+        if not isinstance(value, np.ndarray):  # numpy hands back such a member's raw bytes
+            raise CLIError(f"{path.name}: member {key!r} is not a valid .npy array")
     y = arrays.get("y")
+    if y is not None:
+        y = _check_target(y, path, "array 'y'")
     if "X" in arrays:
         dims = arrays.get("modality_dims")
+        if dims is not None and not np.issubdtype(dims.dtype, np.integer):
+            raise CLIError(f"{path.name}: 'modality_dims' must hold integers; got dtype {dims.dtype}")
         dims = None if dims is None else [int(d) for d in np.ravel(dims)]
         names = arrays.get("modality_names")
         names = None if names is None else [str(n) for n in np.ravel(names)]
@@ -99,7 +119,7 @@ def _read_csv(path, target):
     try:
         frame = pd.read_csv(path)
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise CLIError(f"{path.name}: not a readable .csv file ({exc})") from exc
+        raise CLIError(f"{path.name}: not a readable .csv file ({_one_line(exc)})") from exc
     y = None
     if target is not None:
         if target not in frame.columns:
@@ -107,7 +127,7 @@ def _read_csv(path, target):
                 f"{path.name}: no column {target!r} for --target; the columns are "
                 f"{list(frame.columns)[:8]}{' ...' if frame.shape[1] > 8 else ''}"
             )
-        y = frame.pop(target).to_numpy()
+        y = _check_target(frame.pop(target).to_numpy(), path, f"target column {target!r}")
     non_numeric = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if non_numeric:
         raise CLIError(f"{path.name}: non-numeric feature columns {non_numeric[:5]}")
@@ -117,7 +137,31 @@ def _read_csv(path, target):
 def _as_float(array, path, key):
     if not np.issubdtype(array.dtype, np.number) and array.dtype != bool:
         raise CLIError(f"{path.name}: array {key!r} is not numeric (dtype {array.dtype})")
+    if np.iscomplexobj(array):
+        raise CLIError(f"{path.name}: array {key!r} holds complex numbers (dtype {array.dtype}); "
+                       "features must be real")
     return array.astype(float)
+
+
+def _check_target(y, path, what):
+    """``y`` with no missing entries and real values; else a one-line error naming ``what``."""
+    import pandas as pd
+
+    if np.iscomplexobj(y):
+        raise CLIError(f"{path.name}: {what} holds complex numbers; the target must be real or labels")
+    if y.ndim != 1:
+        raise CLIError(f"{path.name}: {what} must be 1-D, one entry per sample; got shape {y.shape}")
+    missing = np.flatnonzero(pd.isna(y))
+    if missing.size:
+        raise CLIError(
+            f"{path.name}: {what} has {missing.size} missing (NaN) value(s), first in "
+            f"row {missing[0]}; drop or fill those rows"
+        )
+    return y
+
+
+def _one_line(exc):
+    return " ".join(str(exc).split())
 
 
 def save_plot(path, draw):

@@ -171,8 +171,16 @@ def load_multibench(
     if os.path.isdir(path):
         path = os.path.join(path, file_name)
     _require_files([path], f"The MultiBench {name!r} pickle", _MULTIBENCH_SOURCE)
-    with open(path, "rb") as f:
-        raw = pickle.load(f)
+    try:
+        with open(path, "rb") as f:
+            raw = pickle.load(f)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError,
+            TypeError, ValueError) as exc:  # what a truncated or foreign file raises
+        raise ValueError(
+            f"{path} is not a readable MultiBench {name!r} pickle ({type(exc).__name__}: "
+            f"{exc}); expected MultiBench's processed file, a pickled dict with keys "
+            f"{list(_SPLITS)}. A truncated download is the usual cause: fetch it again."
+        ) from exc
     splits = [_affect_split(raw, split, path, dtype) for split in _SPLITS]
 
     # Training statistics, as the paper: per feature over samples and steps.

@@ -1,6 +1,7 @@
 """The controllable redundancy / uniqueness / heterogeneity generator of
 Tjandrasuwita et al. (ICML 2025), with its exact joint distribution."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -282,6 +283,17 @@ def _label_distribution(shared_bits, unique_bits, relevant, weights, temperature
             break
         p *= uniform / p_y
         p /= p.sum(axis=1, keepdims=True)
+    else:
+        p_y = p.mean(axis=0)
+        if not np.allclose(p_y, uniform, atol=_BALANCE_ATOL):
+            warnings.warn(
+                f"temperature={temperature!r}: the labels could not be balanced to a "
+                f"uniform p(y) within {_BALANCE_ATOL} (p(y) = {np.round(p_y, 3).tolist()}); "
+                "near-deterministic labels leave little to reweight. Raise the "
+                "temperature for balanced classes.",
+                UserWarning,
+                stacklevel=3,
+            )
     return p.reshape(n_c, n_u, n_u, -1)
 
 

@@ -6,6 +6,7 @@ boolean indexing); the handful that differ live in :class:`_NumpyOps` and
 :class:`_TorchOps`. A torch tensor stays a tensor on its own device.
 """
 
+import math
 from numbers import Real
 
 import numpy as np
@@ -23,8 +24,12 @@ class _NumpyOps:
         return np.zeros(n, dtype=np.float64)
 
     @staticmethod
-    def exp(x):
-        return np.exp(x)
+    def expm1(x):
+        return np.expm1(x)
+
+    @staticmethod
+    def row_max(X):
+        return X.max(1)
 
     @staticmethod
     def kth_smallest(values, k):
@@ -81,8 +86,12 @@ class _TorchOps:
         return torch.zeros(n, dtype=torch.float64, device=like.device)
 
     @staticmethod
-    def exp(x):
-        return torch.exp(x)
+    def expm1(x):
+        return torch.expm1(x)
+
+    @staticmethod
+    def row_max(X):
+        return X.amax(1)
 
     @staticmethod
     def kth_smallest(values, k):
@@ -231,6 +240,21 @@ def row_chunk(n_samples, chunk_size, *, elements=2**22):
     return int(chunk_size)
 
 
+def max_abs_exponent(X):
+    """The ``e`` with ``max |X|`` in ``[2**(e-1), 2**e)`` (0 for an all-zero ``X``)."""
+    return math.frexp(float(abs(X).max()))[1]
+
+
+def scale_by_power_of_two(X, exponent):
+    """``X * 2**exponent``, exact (short of the subnormal range) for any int exponent.
+
+    Two factors, since ``2**exponent`` alone leaves the float range when ``X``
+    is near it.
+    """
+    half = exponent // 2
+    return X * 2.0**half * 2.0**(exponent - half)
+
+
 def preprocess(X, clip_quantile=None, normalize=False):
     """The emergence paper's feature preparation: clip outliers, then L2-normalise rows.
 
@@ -238,6 +262,11 @@ def preprocess(X, clip_quantile=None, normalize=False):
     entry of rank ``floor(q * X.size)`` (0-based, capped at the last) among
     the sorted absolute values of ``X``, as Tjandrasuwita et al. (2025) do.
     ``normalize=True`` divides each row by its L2 norm; all-zero rows stay zero.
+
+    Unless rows are normalised, ``X`` is rescaled by a power of two
+    (exactly) so that its largest magnitude lies in ``[0.5, 1)``: every metric
+    is scale-invariant, and this keeps its sums of products clear of overflow
+    and underflow over the whole float64 range.
     """
     if clip_quantile is not None:
         if isinstance(clip_quantile, bool) or not isinstance(clip_quantile, Real) or not 0 < clip_quantile <= 1:
@@ -248,12 +277,19 @@ def preprocess(X, clip_quantile=None, normalize=False):
         rank = min(int(clip_quantile * size), size - 1)
         threshold = float(ops_for(X).kth_smallest(abs(X).reshape(-1), rank))
         X = X.clip(-threshold, threshold)
-    if normalize:
-        X = row_normalize(X)
-    return X
+    # Rows normalise on their own scale; a global rescale first could underflow small rows.
+    return row_normalize(X) if normalize else scale_by_power_of_two(X, -max_abs_exponent(X))
 
 
 def row_normalize(X):
+    """Divide each row by its L2 norm (all-zero rows stay zero).
+
+    Each row is divided by its largest magnitude first, so rows far smaller
+    or larger than the others neither underflow nor overflow.
+    """
+    peaks = ops_for(X).row_max(abs(X))
+    peaks[peaks == 0] = 1.0
+    X = X / peaks[:, None]
     norms = ((X * X).sum(1)) ** 0.5
     norms[norms == 0] = 1.0
     return X / norms[:, None]

@@ -8,10 +8,13 @@ without ever holding ``K`` or ``L``.
 
 from numbers import Real
 
+import numpy as np
+
 from ._array import (
     center_columns,
     check_pair,
     fill_doc,
+    max_abs_exponent,
     ops_for,
     preprocess,
     row_chunk,
@@ -187,16 +190,24 @@ _MEDIAN_SAMPLES = 2000
 
 
 def _squared_distances(rows, X, row_norms, norms):
-    """``||rows_i - X_j||^2`` from the squared norms, clipped at 0 against round-off."""
-    return (row_norms[:, None] + norms[None, :] - 2.0 * (rows @ X.T)).clip(0.0, None)
+    """``||rows_i - X_j||^2`` from the squared norms, round-off set to 0.
+
+    Below ``2**-46`` of ``||a||^2 + ||b||^2`` the formula cannot tell the
+    distance from rounding, so duplicates come out exactly 0 whatever order
+    a library sums in.
+    """
+    sums = row_norms[:, None] + norms[None, :]
+    distances = sums - 2.0 * (rows @ X.T)
+    distances[distances <= sums * 2.0**-46] = 0.0
+    return distances
 
 
-def _median_heuristic_gamma(X, sigma_factor):
-    """``1 / (2 sigma^2)`` with ``sigma = sigma_factor * sqrt(median squared distance)``.
+def _median_squared_distance(X):
+    """The median squared distance between distinct rows (1.0 when all rows coincide).
 
-    The median runs over distinct pairs of rows (at most 2000 evenly spaced
-    rows, so it stays cheap), ignoring zero distances from duplicates; when
-    every row is the same the kernel is constant whatever sigma is.
+    The median runs over at most 2000 evenly spaced rows, so it stays cheap,
+    and ignores zero distances from duplicates; when every row is the same
+    the kernel is constant whatever sigma is.
     """
     ops = ops_for(X)
     n = X.shape[0]
@@ -209,16 +220,47 @@ def _median_heuristic_gamma(X, sigma_factor):
     distances = distances[distances > 0]
     if distances.shape[0] == 0:
         return 1.0
-    median = float(ops.kth_smallest(distances, (distances.shape[0] - 1) // 2))
-    return 1.0 / (2.0 * sigma_factor**2 * median)
+    return float(ops.kth_smallest(distances, (distances.shape[0] - 1) // 2))
+
+
+def _rbf_gamma(X, sigma, sigma_factor, exponent):
+    """``1 / (2 sigma^2)`` for ``X``, which is the data scaled by ``2**-exponent``.
+
+    A width so far from the data's distances that ``1 / (2 sigma^2)``
+    leaves the normal float64 range gives no kernel worth the name
+    (constant or the identity to double precision): a ``ValueError``.
+    """
+    with np.errstate(all="ignore"):
+        if sigma is None:
+            name, value = "sigma_factor", sigma_factor
+            width = np.float64(sigma_factor) ** 2 * _median_squared_distance(X)
+        else:
+            name, value = "sigma", sigma
+            width = np.ldexp(np.float64(sigma), -exponent) ** 2
+        gamma = 0.5 / width
+    if not np.finfo(np.float64).tiny <= gamma < np.inf:
+        raise ValueError(
+            f"{name}={value!r} is out of range for these data: 1 / (2 sigma^2) "
+            f"{'overflows' if gamma == np.inf else 'underflows'} float64 relative "
+            "to their squared distances, so the RBF kernel is numerically the "
+            f"{'identity' if gamma == np.inf else 'constant'} matrix. Choose a "
+            "sigma nearer the data's spread, or sigma=None (median heuristic)."
+        )
+    return float(gamma)
 
 
 def _rbf_block(X, sq_norms, start, stop, gamma, ops):
-    """Rows ``start:stop`` of the RBF kernel, with an exact unit diagonal."""
+    """Rows ``start:stop`` of the RBF kernel minus 1, over ``min(gamma, 1)``.
+
+    HSIC is blind to a constant added to a kernel and CKA to a kernel's
+    scale, so ``expm1(-gamma d) / min(gamma, 1)`` gives the same CKA as
+    ``exp(-gamma d)`` while keeping the small-distance (large-sigma) signal
+    that ``1 - gamma d`` would round away. The diagonal is exactly 0.
+    """
     block = _squared_distances(X[start:stop], X, sq_norms[start:stop], sq_norms)
     rows = ops.arange(stop - start, X)
     block[rows, rows + start] = 0.0
-    return ops.exp(-gamma * block)
+    return ops.expm1(-gamma * block) / min(gamma, 1.0)
 
 
 @fill_doc
@@ -253,7 +295,16 @@ def rbf_cka(A, B, *, sigma=None, sigma_factor=1.0, unbiased=False, chunk_size=No
     -------
     cka : float
         Alignment in [0, 1]; 0 when a denominator is 0 (e.g. all rows of a
-        representation identical).
+        representation identical). Invariant to translating and (with
+        ``sigma=None``) scaling either representation; as ``sigma`` grows it
+        tends to :func:`linear_cka`.
+
+    Raises
+    ------
+    ValueError
+        When ``sigma`` (or ``sigma_factor``) is so far from the data's
+        distances that ``1 / (2 sigma^2)`` leaves the float64 range, or the
+        inputs are invalid.
 
     Examples
     --------
@@ -268,15 +319,15 @@ def rbf_cka(A, B, *, sigma=None, sigma_factor=1.0, unbiased=False, chunk_size=No
     for name, value in (("sigma", sigma), ("sigma_factor", sigma_factor)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, Real) or not value > 0):
             raise ValueError(f"{name} must be a positive float; got {value!r}.")
-    A, B = preprocess(A, clip_quantile, normalize), preprocess(B, clip_quantile, normalize)
+    # preprocess rescales by 2**-exponent, and sigma with it (not after normalising rows).
+    exponents = [0 if normalize else max_abs_exponent(X) for X in (A, B)]
+    # Centred, the squared distances from norms and products are translation-invariant.
+    A, B = (center_columns(preprocess(X, clip_quantile, normalize)) for X in (A, B))
     if rows_all_equal(A) or rows_all_equal(B):  # a constant kernel: HSIC is exactly 0
         return 0.0
     ops = ops_for(A)
     n = A.shape[0]
-    gammas = [
-        _median_heuristic_gamma(X, sigma_factor) if sigma is None else 1.0 / (2.0 * sigma**2)
-        for X in (A, B)
-    ]
+    gammas = [_rbf_gamma(X, sigma, sigma_factor, e) for X, e in zip((A, B), exponents)]
     sq_norms = [(X * X).sum(1) for X in (A, B)]
     row_sums = [ops.zeros(n, A), ops.zeros(n, A)]
     trace_ab = trace_aa = trace_bb = 0.0
@@ -289,10 +340,10 @@ def rbf_cka(A, B, *, sigma=None, sigma_factor=1.0, unbiased=False, chunk_size=No
         trace_bb += float((L * L).sum())
         row_sums[0][start:stop] = K.sum(1)
         row_sums[1][start:stop] = L.sum(1)
-    ones = ops.zeros(n, A) + 1.0
+    zeros = ops.zeros(n, A)  # the diagonal of the shifted kernels
     ka, kb = row_sums
     return cka_ratio(
-        hsic(trace_ab, ka, kb, ones, ones, n, unbiased),
-        hsic(trace_aa, ka, ka, ones, ones, n, unbiased),
-        hsic(trace_bb, kb, kb, ones, ones, n, unbiased),
+        hsic(trace_ab, ka, kb, zeros, zeros, n, unbiased),
+        hsic(trace_aa, ka, ka, zeros, zeros, n, unbiased),
+        hsic(trace_bb, kb, kb, zeros, zeros, n, unbiased),
     )

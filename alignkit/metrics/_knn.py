@@ -3,7 +3,11 @@
 Neighbours are found a block of rows at a time, so memory is O(n * chunk)
 rather than O(n^2). Ties are broken towards the lower sample index, the same
 way on numpy and torch, so results never depend on a sort's internals.
+Similarities are compared on a grid of 2**-40 of the largest one, so values
+equal in exact arithmetic stay tied whatever order a library sums them in.
 """
+
+import math
 
 from ._array import (
     check_neighbours,
@@ -12,7 +16,6 @@ from ._array import (
     ops_for,
     preprocess,
     row_chunk,
-    row_normalize,
     rows_all_equal,
 )
 from ._cka import cka_ratio, hsic
@@ -45,15 +48,17 @@ def _neighbour_blocks(A, B, k, chunk_size):
     ops = ops_for(A)
     n = A.shape[0]
     step = row_chunk(n, chunk_size)
+    # |inner product| <= the largest squared row norm.
+    grids = [2.0 ** (math.frexp(float((X * X).sum(1).max()))[1] - 40) for X in (A, B)]
     for start in range(0, n, step):
         stop = min(start + step, n)
         rows = ops.arange(stop - start, A)
         blocks = []
-        for X in (A, B):
+        for X, grid in zip((A, B), grids):
             S = X[start:stop] @ X.T
             # Self is never a neighbour, so its entry is free to carry -inf.
             S[rows, rows + start] = -float("inf")
-            blocks.append((S, _top_k_mask(S, k, ops)))
+            blocks.append((S, _top_k_mask((S / grid).round() * grid, k, ops)))
         (S_a, mask_a), (S_b, mask_b) = blocks
         yield start, S_a, S_b, mask_a, mask_b
 
@@ -103,7 +108,7 @@ def mutual_knn(A, B, k=10, *, chunk_size=None, clip_quantile=None):
     """
     A, B = check_pair(A, B, min_samples=2, metric="mutual_knn")
     k = check_neighbours(k, A.shape[0])
-    A, B = (row_normalize(preprocess(X, clip_quantile)) for X in (A, B))
+    A, B = (preprocess(X, clip_quantile, normalize=True) for X in (A, B))
     if rows_all_equal(A) or rows_all_equal(B):  # no row nearer than another
         return 0.0
     shared = sum(

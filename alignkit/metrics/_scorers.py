@@ -139,8 +139,10 @@ def modality_scorer(modality, score_func=None, *, response_method="predict",
 
     Parameters
     ----------
-    modality : int
-        Index of the modality, in the estimator's modality order.
+    modality : int or str
+        Index of the modality, in the estimator's modality order, or its name
+        (an entry of the estimator's ``modality_names_``, such as a
+        ``name__`` column prefix); checked when scoring.
     score_func : callable, default=None
         ``score_func(y_true, y_pred, **kwargs) -> float``. ``None`` uses
         accuracy for classifiers and R^2 for regressors.
@@ -171,8 +173,11 @@ def modality_scorer(modality, score_func=None, *, response_method="predict",
     >>> modality_scorer(0)(TwoHeads(), X, y), round(modality_scorer(1)(TwoHeads(), X, y), 3)
     (1.0, 0.667)
     """
-    if isinstance(modality, bool) or not isinstance(modality, int) or modality < 0:
-        raise ValueError(f"modality must be a non-negative int; got {modality!r}.")
+    if not isinstance(modality, str) and (
+            isinstance(modality, bool) or not isinstance(modality, int) or modality < 0):
+        raise ValueError(
+            f"modality must be a non-negative int or a modality name; got {modality!r}."
+        )
     if response_method not in ("predict", "predict_proba"):
         raise ValueError(
             "response_method must be 'predict' or 'predict_proba'; got "

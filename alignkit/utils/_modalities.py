@@ -1,5 +1,6 @@
 """The multimodal data contract: one 2-D ``X`` holding every modality side by side."""
 
+import warnings
 from collections.abc import Mapping
 from numbers import Integral
 
@@ -167,6 +168,20 @@ def resolve_modalities(n_features, modality_dims, feature_names=None, min_modali
         When the layout does not fit ``X``; the message says what was
         expected and what was given.
 
+    Warns
+    -----
+    UserWarning
+        Whenever the layout falls back to two halves (no ``modality_dims``
+        and no column prefixes), since a wrong split gives plausible but wrong
+        results. Pass ``modality_dims``, or keep the column names through a
+        :class:`~sklearn.pipeline.Pipeline` with
+        ``set_output(transform="pandas")``.
+
+    Notes
+    -----
+    An explicit ``modality_dims`` always sets the widths; ``name__``
+    prefixes then only name the modalities, when their runs match the widths.
+
     Examples
     --------
     >>> from alignkit.utils import resolve_modalities
@@ -175,7 +190,6 @@ def resolve_modalities(n_features, modality_dims, feature_names=None, min_modali
     >>> resolve_modalities(3, None, ["img__a", "img__b", "txt__c"])
     ([2, 1], ['img', 'txt'])
     """
-    runs = _prefix_runs(feature_names) if feature_names is not None else None
     if modality_dims is not None:
         dims = _check_dims_list(modality_dims, min_modalities)
         if sum(dims) != n_features:
@@ -184,8 +198,14 @@ def resolve_modalities(n_features, modality_dims, feature_names=None, min_modali
                 f"{n_features} feature(s); the modality widths must add up to the "
                 "number of columns of X."
             )
+        # Explicit widths win; column prefixes only name the modalities, when they fit.
+        try:
+            runs = _prefix_runs(feature_names) if feature_names is not None else None
+        except ValueError:
+            runs = None
         names = runs[0] if runs is not None and runs[1] == dims else None
         return dims, names or [f"m{m}" for m in range(len(dims))]
+    runs = _prefix_runs(feature_names) if feature_names is not None else None
     if runs is not None:
         names, dims = runs
         if len(dims) < min_modalities:
@@ -202,6 +222,13 @@ def resolve_modalities(n_features, modality_dims, feature_names=None, min_modali
             "columns into two halves)."
         )
     dims = [len(c) for c in np.array_split(np.arange(n_features), 2)]
+    warnings.warn(
+        f"modality_dims=None and X has no 'name__' column prefixes, so its {n_features} "
+        f"columns are split into two halves {dims}. Pass modality_dims to set the "
+        "layout; in a Pipeline, set_output(transform='pandas') keeps the prefixes.",
+        UserWarning,
+        stacklevel=3,
+    )
     return dims, [f"m{m}" for m in range(len(dims))]
 
 
