@@ -117,4 +117,31 @@ print(f"example ran in {time.perf_counter() - start:.0f} s")
 # %%
 # What this run shows
 # -------------------
-# RESULTS_PLACEHOLDER
+# The same fits are in ``alignkit demo``'s table (its λ = 2 rows), and are
+# deterministic on CPU. Δ at λ = 2 ± s.e. (3 seeds), against λ = 0:
+#
+# * **r = 0** (no shared label bit; ceilings m0 0.541, m1 0.595): symmetric
+#   alignment raises the raw modality 0 (+0.024 ± 0.004, t = 6) and lowers
+#   the transformed modality 1 (−0.031 ± 0.008, t = −3.9, not beyond the
+#   2-df threshold); fused accuracy is unchanged (−0.005 ± 0.006). With
+#   modality 0 detached, modality 1 loses 0.068 ± 0.009 and fused accuracy
+#   0.071 ± 0.014: pulling an encoder towards a partner that shares no
+#   label information crowds out its own bits.
+# * **r = 4** (mixed): fused accuracy falls (−0.023 ± 0.001 symmetric,
+#   −0.040 ± 0.006 detached); modality 1 loses 0.011 ± 0.000 when detached.
+#   No λ > 0 helps: the interior λ* the paper reports for mixed data does
+#   not appear at this scale.
+# * **r = 8** (every label bit shared; ceilings 0.906): modality 0 gains
+#   (+0.013 ± 0.003); modality 1 gains +0.008 ± 0.004 when it alone is
+#   pulled towards modality 0, and +0.001 ± 0.004 symmetrically; neither is
+#   beyond noise with three seeds. Fused accuracy: +0.003 ± 0.003.
+# * **Unbiased CKA** rises with λ under symmetric alignment (0.01 → 0.60 at
+#   r = 0, 0.18 → 0.54 at r = 4, 0.65 → 0.78 at r = 8), much less when
+#   modality 0 is detached.
+#
+# Two mechanisms are mixed in the symmetric sweep. Modality 0's gain even at
+# r = 0, where nothing label-relevant is shared, is regularisation of an
+# over-fitting raw modality (weight decay at λ = 0 gives a gain of the same
+# kind). The detached variant isolates transfer into modality 1: its sign
+# follows redundancy (−0.068, −0.011, +0.008 for r = 0, 4, 8), the paper's
+# direction, but the r = 8 gain needs more seeds than three to be certain.
