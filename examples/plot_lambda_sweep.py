@@ -25,8 +25,9 @@ share. Two variants separate two mechanisms: symmetric alignment, and
 ``stop_gradient=[0]``, where the contrastive gradient reaches modality 1
 only and modality 0 trains exactly as at λ = 0.
 
-Scaled down to run in about a minute on two idle CPU cores: λ ∈ {0, 2} and
-three seeds, on an 8 192-row test pool per seed. ``alignkit demo`` runs the
+Scaled down to λ ∈ {0, 2} and three seeds (36 fits of about 4.5 s of CPU
+each: about a minute and a half on two idle cores), on an 8 192-row test
+pool per seed. ``alignkit demo`` runs the
 same fits and adds λ = 0.5, so its table holds this example's numbers.
 """
 
@@ -121,8 +122,8 @@ print(f"example ran in {time.perf_counter() - start:.0f} s")
 # deterministic on CPU. Δ at λ = 2 ± s.e. (3 seeds), against λ = 0:
 #
 # * **r = 0** (no shared label bit; ceilings m0 0.541, m1 0.595): symmetric
-#   alignment raises the raw modality 0 (+0.024 ± 0.004, t = 6) and lowers
-#   the transformed modality 1 (−0.031 ± 0.008, t = −3.9, not beyond the
+#   alignment raises the raw modality 0 (+0.024 ± 0.004, t = 5.4) and lowers
+#   the transformed modality 1 (−0.031 ± 0.008, t = −4.1, not beyond the
 #   2-df threshold); fused accuracy is unchanged (−0.005 ± 0.006). With
 #   modality 0 detached, modality 1 loses 0.068 ± 0.009 and fused accuracy
 #   0.071 ± 0.014: pulling an encoder towards a partner that shares no
