@@ -13,6 +13,7 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.metrics import check_scoring
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -28,6 +29,7 @@ from ._training import (
     EpochProgressBar,
     PerModalityGradientClipping,
     TensorDataset,
+    ValidationScoring,
     batch_loader,
     resolve_device,
     torch_threads,
@@ -84,6 +86,8 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
     _parameter_constraints = {
         "modality_dims": ["array-like", None],
         "lam": [Interval(Real, 0, None, closed="left")],
+        "lam_warmup": [Interval(Integral, 0, None, closed="left")],
+        "stop_gradient": ["array-like", None],
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "learn_temperature": ["boolean"],
         "projection_dim": [Interval(Integral, 1, None, closed="left")],
@@ -95,10 +99,11 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
         "fusion": [StrOptions({"mean", "concat"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither"), "array-like"],
+        "weight_decay": [Interval(Real, 0, None, closed="left"), "array-like"],
         "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
         "early_stopping": ["boolean"],
+        "scoring": [StrOptions({"loss", "task_loss"}), str, callable],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "callbacks": [list, None],
@@ -113,6 +118,8 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
         *,
         modality_dims=None,
         lam=0.25,
+        lam_warmup=0,
+        stop_gradient=None,
         temperature=0.07,
         learn_temperature=False,
         projection_dim=64,
@@ -129,6 +136,7 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
         weight_decay=1e-2,
         grad_clip=None,
         early_stopping=False,
+        scoring="task_loss",
         validation_fraction=0.1,
         n_iter_no_change=5,
         callbacks=None,
@@ -139,6 +147,8 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
     ):
         self.modality_dims = modality_dims
         self.lam = lam
+        self.lam_warmup = lam_warmup
+        self.stop_gradient = stop_gradient
         self.temperature = temperature
         self.learn_temperature = learn_temperature
         self.projection_dim = projection_dim
@@ -155,6 +165,7 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
         self.weight_decay = weight_decay
         self.grad_clip = grad_clip
         self.early_stopping = early_stopping
+        self.scoring = scoring
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.callbacks = callbacks
@@ -168,6 +179,9 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
         raise NotImplementedError
 
     def _criterion(self):
+        raise NotImplementedError
+
+    def _decode_targets(self, y_encoded):
         raise NotImplementedError
 
     # -- building ---------------------------------------------------------------
@@ -227,6 +241,32 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
             self.temperature, self.learn_temperature,
         )
 
+    def _stop_gradient_indices(self):
+        if self.stop_gradient is None:
+            return []
+        indices = sorted({modality_index(m, self.modality_names_) for m in self.stop_gradient})
+        if len(indices) == len(self.modality_dims_):
+            raise ValueError(
+                f"stop_gradient={list(self.stop_gradient)} detaches every modality, so the "
+                "contrastive term would train no encoder; leave at least one out (or use lam=0)."
+            )
+        return indices
+
+    def _per_modality_optimizer_settings(self):
+        n_mod = len(self.modality_dims_)
+        settings = []
+        for name, value, low, closed in [("lr", self.lr, 0, "neither"),
+                                          ("weight_decay", self.weight_decay, 0, "left")]:
+            values = _per_modality(value, n_mod, name, lambda v: isinstance(v, Real))
+            bad = [v for v in values if not isinstance(v, Real) or not np.isfinite(v)
+                   or v < low or (closed == "neither" and v == low)]
+            if bad:
+                bound = "> 0" if closed == "neither" else ">= 0"
+                raise ValueError(f"{name} must hold finite numbers {bound} (one for all or one "
+                                 f"per modality); got {value!r}.")
+            settings.append([float(v) for v in values])
+        return settings
+
     def _build_callbacks(self):
         callbacks = [
             ("task_loss", PassthroughScoring("train_task_loss", on_train=True)),
@@ -236,8 +276,18 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
         if self.grad_clip is not None:
             callbacks.append(("grad_clip", PerModalityGradientClipping(self.grad_clip)))
         if self.early_stopping:
+            callbacks.append(("valid_task_loss", PassthroughScoring("valid_task_loss")))
+            # The total loss grows with λ, so by default early stopping
+            # watches the task loss alone (or a score, higher is better).
+            monitor, lower_is_better = {"loss": ("valid_loss", True),
+                                        "task_loss": ("valid_task_loss", True)}.get(
+                self.scoring, ("valid_score", False))
+            if monitor == "valid_score":
+                callbacks.append(("valid_score", ValidationScoring(
+                    self, check_scoring(self, self.scoring), self._decode_targets)))
             callbacks.append(("early_stopping", EarlyStopping(
-                monitor="valid_loss", patience=self.n_iter_no_change, load_best=True)))
+                monitor=monitor, lower_is_better=lower_is_better,
+                patience=self.n_iter_no_change, load_best=True)))
         if self.verbose:
             callbacks.append(("progress_bar", EpochProgressBar(type(self).__name__)))
         callbacks.extend(copy.deepcopy(self.callbacks or []))
@@ -271,6 +321,7 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
                 f"lam={self.lam} needs batches of at least 2 samples for the contrastive "
                 f"term; got batch_size={self.batch_size} with {X.shape[0]} samples."
             )
+        self.stop_gradient_ = self._stop_gradient_indices()
         self.device_ = resolve_device(self.device)
         base_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         n_outputs = y_encoded.shape[1] if y_encoded.ndim == 2 else len(self.classes_)
@@ -281,13 +332,22 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
             if self.early_stopping:
                 train_split = ValidSplit(self.validation_fraction, stratified=self._stratify,
                                          random_state=_derived_seed(base_seed, 3))
+            lrs, decays = self._per_modality_optimizer_settings()
             net = AlignmentNet(
                 module=module,
                 criterion=self._criterion(),
                 optimizer=torch.optim.AdamW,
-                optimizer__weight_decay=self.weight_decay,
-                lr=self.lr,
+                # One AdamW parameter group per modality branch; the shared
+                # parameters (concat head, learned temperature) take the means.
+                optimizer__param_groups=[
+                    (f"branches.{m}.*", {"lr": lr, "weight_decay": decay})
+                    for m, (lr, decay) in enumerate(zip(lrs, decays))
+                ],
+                optimizer__weight_decay=float(np.mean(decays)),
+                lr=float(np.mean(lrs)),
                 lam=self.lam,
+                lam_warmup=self.lam_warmup,
+                stop_gradient=self.stop_gradient_,
                 max_epochs=self.max_epochs,
                 batch_size=self.batch_size,
                 dataset=TensorDataset,
@@ -420,6 +480,18 @@ _SHARED_PARAMS_DOC = """
     lam : float, default=0.25
         Weight λ >= 0 of the contrastive term. ``lam=0`` is exactly
         independent unimodal training.
+    lam_warmup : int, default=0
+        Ramp λ linearly over the first ``lam_warmup`` epochs (epoch ``e``
+        uses ``lam * min(1, e / lam_warmup)``); 0 uses ``lam`` from the
+        start. The λ of each epoch is recorded in ``history_`` as ``"lam"``.
+    stop_gradient : list of int or str, default=None
+        Modalities whose encoders get no gradient from the contrastive term:
+        their embeddings are detached before their projection heads in
+        InfoNCE, while their task gradient is unchanged. ``[0]`` aligns
+        modality 1 towards a modality 0 that trains exactly as at ``lam=0``
+        (one-directional, "teacher -> student" alignment), which separates
+        transfer into the student from any regularisation of both encoders.
+        Every modality but at least one may be listed.
     temperature : float, default=0.07
         Temperature τ of the InfoNCE softmax.
     learn_temperature : bool, default=False
@@ -453,16 +525,26 @@ _SHARED_PARAMS_DOC = """
     batch_size : int, default=512
         Samples per batch; the contrastive term contrasts each sample with the
         others of its batch.
-    lr : float, default=1e-3
-        AdamW learning rate.
-    weight_decay : float, default=1e-2
-        AdamW weight decay.
+    lr : float or list of float, default=1e-3
+        AdamW learning rate: one for all, or one per modality (each
+        modality's branch is its own parameter group; the shared parameters,
+        a concat head and a learned temperature, use the mean).
+    weight_decay : float or list of float, default=1e-2
+        AdamW weight decay, one for all or one per modality, like ``lr``.
     grad_clip : float, default=None
         Maximum gradient norm, applied to each modality's branch on its own.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, stop when the validation
-        loss has not improved for ``n_iter_no_change`` epochs and restore the
-        best weights.
+        Hold out ``validation_fraction`` of the data, stop when the quantity
+        ``scoring`` names has not improved for ``n_iter_no_change`` epochs
+        and restore the best weights.
+    scoring : {"task_loss", "loss"}, str or callable, default="task_loss"
+        What early stopping monitors on the validation split: the task loss
+        alone (``history_`` key ``valid_task_loss``), the total loss
+        task + λ·contrastive (``valid_loss``; it grows with λ, so it stops
+        aligned models for a reason unrelated to the task), or a scikit-learn
+        scorer name or callable ``scorer(estimator, X, y)``, higher being
+        better (``valid_score``), e.g. ``modality_scorer(1)``. Used only with
+        ``early_stopping=True``.
     validation_fraction : float, default=0.1
         Share of the training data held out when ``early_stopping=True``.
     n_iter_no_change : int, default=5
@@ -497,11 +579,14 @@ _FITTED_DOC = """
         :class:`~alignkit.nets.MultimodalAlignmentNet`.
     history_ : skorch.History
         Per-epoch ``train_loss``, ``train_task_loss``,
-        ``train_contrastive_loss`` (and ``valid_loss``), and per batch.
+        ``train_contrastive_loss``, ``lam`` (and ``valid_loss``,
+        ``valid_task_loss``, ``valid_score``), and per batch.
     n_iter_ : int
         Epochs run.
     n_threads_ : int
         torch threads used during fit.
+    stop_gradient_ : list of int
+        Indices of the ``stop_gradient`` modalities.
     device_ : str
         Device the model was trained on.
 """
@@ -569,6 +654,9 @@ class AlignedMultimodalClassifier(ClassifierMixin, _AlignedMultimodalBase):
 
     def _criterion(self):
         return nn.CrossEntropyLoss
+
+    def _decode_targets(self, y_encoded):
+        return self.classes_[y_encoded]
 
     def predict_proba(self, X):
         """Fused class probabilities.
@@ -701,6 +789,9 @@ class AlignedMultimodalRegressor(RegressorMixin, _AlignedMultimodalBase):
 
     def _criterion(self):
         return nn.L1Loss if self.loss == "absolute_error" else nn.MSELoss
+
+    def _decode_targets(self, y_encoded):
+        return self._to_target_scale(y_encoded.astype(np.float64))
 
     def _to_target_scale(self, standardised):
         y = standardised * self.y_scale_ + self.y_mean_

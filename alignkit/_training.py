@@ -4,6 +4,7 @@ import contextlib
 import math
 
 import torch
+import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.callbacks import Callback
 from torch.utils.data import DataLoader, Dataset, Sampler
@@ -19,27 +20,57 @@ class AlignmentNet(NeuralNet):
     recorded per batch (``train_task_loss``, ``train_contrastive_loss``).
     """
 
-    def __init__(self, *args, lam=0.0, **kwargs):
+    def __init__(self, *args, lam=0.0, lam_warmup=0, stop_gradient=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.lam = lam
+        self.lam_warmup = lam_warmup
+        self.stop_gradient = stop_gradient
+
+    def current_lam(self):
+        """λ of the running epoch: ramped linearly over the first ``lam_warmup`` epochs."""
+        if self.lam_warmup <= 0:
+            return self.lam
+        return self.lam * min(1.0, max(len(self.history), 1) / self.lam_warmup)
+
+    def _contrastive_projections(self, z, h):
+        """``z`` with the stop-gradient modalities re-projected from detached embeddings.
+
+        Their projection heads still learn, but no contrastive gradient reaches
+        their encoders, so those encoders train exactly as at ``lam = 0``.
+        """
+        if not self.stop_gradient:
+            return z
+        branches = self.module_.branches
+        return torch.stack([
+            F.normalize(branches[m].projection(h[:, m].detach()), dim=-1)
+            if m in self.stop_gradient else z[:, m]
+            for m in range(z.shape[1])
+        ], dim=1)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        fused, outputs, z, _ = y_pred
+        fused, outputs, z, h = y_pred
         y_true = y_true.to(outputs.device)
         task = sum(self.criterion_(outputs[:, m], y_true) for m in range(outputs.shape[1]))
         if self.module_.fusion_head is not None:
             task = task + self.criterion_(fused, y_true)
         # lam == 0 leaves the graph without the contrastive term, so each
         # modality's gradient is exactly its own task gradient.
+        lam = self.current_lam()
         contrastive = None
-        if self.lam > 0 and z.shape[0] > 1:
-            contrastive = multimodal_info_nce(z, self.module_.temperature)
+        if lam > 0 and z.shape[0] > 1:
+            contrastive = multimodal_info_nce(self._contrastive_projections(z, h),
+                                              self.module_.temperature)
+        prefix = "train" if training else "valid"
+        self.history.record_batch(f"{prefix}_task_loss", task.item())
         if training:
-            self.history.record_batch("train_task_loss", task.item())
             self.history.record_batch(
                 "train_contrastive_loss", contrastive.item() if contrastive is not None else 0.0
             )
-        return task if contrastive is None else task + self.lam * contrastive
+        return task if contrastive is None else task + lam * contrastive
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
+        self.history.record("lam", self.current_lam())
 
 
 class TensorDataset(Dataset):
@@ -88,6 +119,27 @@ def batch_loader(dataset, batch_size, shuffle=False):
     """DataLoader that fetches whole batches by fancy indexing, not sample by sample."""
     sampler = _IndexBatches(len(dataset), batch_size, shuffle)
     return DataLoader(dataset, sampler=sampler, batch_size=None)
+
+
+class ValidationScoring(Callback):
+    """Record ``valid_score``: a scorer of the estimator on the validation split.
+
+    The scorer sees the estimator being fitted (its ``net_`` set to the net in
+    training) and the validation targets in their original form, so any
+    scikit-learn scorer, or :func:`~alignkit.metrics.modality_scorer`, works.
+    """
+
+    def __init__(self, estimator, scorer, decode_targets):
+        self.estimator = estimator
+        self.scorer = scorer
+        self.decode_targets = decode_targets
+
+    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
+        self.estimator.net_ = net
+        # skorch's ValidSplit hands over a Subset of the TensorDataset.
+        rows = torch.as_tensor(dataset_valid.indices)
+        X, y = dataset_valid.dataset.X[rows].numpy(), dataset_valid.dataset.y[rows].numpy()
+        net.history.record("valid_score", float(self.scorer(self.estimator, X, self.decode_targets(y))))
 
 
 class PerModalityGradientClipping(Callback):

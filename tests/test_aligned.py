@@ -211,7 +211,7 @@ def test_early_stopping_restores_the_best_epoch(rng):
     y = rng.permutation(y)  # nothing to learn: validation loss soon rises
     clf = AlignedMultimodalClassifier(early_stopping=True, n_iter_no_change=3, max_epochs=60,
                                       random_state=0, **SMALL).fit(X, y)
-    valid = clf.history_[:, "valid_loss"]
+    valid = clf.history_[:, "valid_task_loss"]  # the default monitor
     assert clf.n_iter_ < 60
     assert np.argmin(valid) == len(valid) - 1 - 3
 

@@ -1,4 +1,4 @@
-"""``alignkit demo``: the λ sweep of "To Align or Not to Align" in about a minute."""
+"""``alignkit demo``: the λ sweep of "To Align or Not to Align", multi-seed and paired."""
 
 import time
 
@@ -10,99 +10,211 @@ from ._files import save_plot
 NAME = "demo"
 HELP = (
     "Sweep the alignment weight λ on the synthetic redundancy/uniqueness generator at "
-    "three redundancy levels; print fused and per-modality accuracy, alignment (unbiased "
-    "CKA) and the best λ, and save a plot."
+    "three redundancy levels, over several seeds, symmetric and with modality 0's "
+    "contrastive gradient stopped; print each accuracy's paired difference from λ = 0 "
+    "(± s.e., t), the Bayes ceilings and what is and is not beyond noise, and save a plot."
 )
 
+_SCORERS = ("fused", "m0", "m1")
+_VARIANTS = {"symmetric": None, "stop_gradient=[0]": [0]}
 
-_lambdas = comma_list(float, lambda v: min(v) >= 0 and v == sorted(set(v)),
-                      "increasing non-negative numbers separated by commas, e.g. 0,0.5,1")
+_lambdas = comma_list(float, lambda v: min(v) >= 0 and v == sorted(set(v)) and v[0] == 0,
+                      "increasing non-negative numbers starting at 0, e.g. 0,0.5,2")
 _redundancies = comma_list(int, lambda v: all(0 <= r <= 8 for r in v),
                            "redundancy levels in 0..8 separated by commas, e.g. 0,4,8")
+
+
+def _random_state(value):
+    return value if value == "paper" else int(value)
 
 
 def add_arguments(parser):
     parser.add_argument("--redundancy", type=_redundancies, default=[0, 4, 8], metavar="R,R,...",
                         help="redundancy levels r (shared label bits out of 8); default 0,4,8")
-    parser.add_argument("--lams", type=_lambdas, default=[0.0, 0.1, 0.5, 1.0, 2.0, 4.0],
-                        metavar="L,L,...", help="λ values to sweep; default 0,0.1,0.5,1,2,4")
-    parser.add_argument("--n-samples", type=int, default=8192,
-                        help="samples drawn from the generator (a quarter held out); default 8192")
-    parser.add_argument("--max-epochs", type=int, default=10, help="epochs per fit; default 10")
+    parser.add_argument("--lams", type=_lambdas, default=[0.0, 0.5, 2.0], metavar="0,L,...",
+                        help="λ values to sweep, starting at 0; default 0,0.5,2")
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="seeds per λ (training rows, initial weights, batch order); default 3")
+    parser.add_argument("--n-train", type=int, default=1024, help="training rows; default 1024")
+    parser.add_argument("--n-test", type=int, default=8192, help="test rows; default 8192")
+    parser.add_argument("--max-epochs", type=int, default=100, help="epochs per fit; default 100")
+    parser.add_argument("--n-jobs", type=int, default=2, help="parallel fits; default 2")
     parser.add_argument("--output", default="alignkit-demo.png",
                         help="where to save the plot; default alignkit-demo.png")
-    parser.add_argument("--random-state", type=int, default=0, help="seed; default 0")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--random-state", type=_random_state, default="paper",
+                        help="generator draws: 'paper' (the emergence paper's) or an int; "
+                             "default paper")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
 
-def _sweep(r, args, progress):
-    from sklearn.metrics import get_scorer
-    from sklearn.model_selection import train_test_split
+def _check(args):
+    if args.seeds < 2:
+        raise ValueError(f"--seeds must be at least 2 (a standard error needs two); got {args.seeds}.")
+    if args.n_train < 16 or args.n_test < 16:
+        raise ValueError(f"--n-train and --n-test must be at least 16; got {args.n_train} "
+                         f"and {args.n_test}.")
+    if args.max_epochs < 1:
+        raise ValueError(f"--max-epochs must be at least 1; got {args.max_epochs}.")
+
+
+def _sweeps(r, args):
+    """Both variants' sweeps at redundancy ``r``, and the Bayes ceilings of the data."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
     from alignkit import AlignedMultimodalClassifier
     from alignkit.datasets import make_rus_classification
     from alignkit.metrics import make_alignment_scorer, modality_scorer
+    from alignkit.model_selection import lambda_sweep
 
-    X, y = make_rus_classification(n_samples=args.n_samples, redundancy=r,
-                                   random_state=args.random_state)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.25, stratify=y, random_state=args.random_state)
-    scorers = {"fused": get_scorer("accuracy"), "m0": modality_scorer(0),
-               "m1": modality_scorer(1), "cka": make_alignment_scorer("unbiased_cka")}
-    scores = {name: [] for name in scorers}
-    for lam in args.lams:
-        clf = AlignedMultimodalClassifier(
-            modality_dims=[12, 12], lam=lam, max_epochs=args.max_epochs, batch_size=256,
-            random_state=args.random_state, n_threads=1,  # small nets: one thread is fastest
-        ).fit(X_train, y_train)
-        for name, scorer in scorers.items():
-            scores[name].append(scorer(clf, X_test, y_test))
-        progress.update()
-    return scores
+    data = make_rus_classification(args.n_train + args.n_test, redundancy=r, heterogeneity=2,
+                                   return_joint=True, random_state=args.random_state)
+    scoring = {"fused": "accuracy", "m0": modality_scorer(0), "m1": modality_scorer(1),
+               "cka": make_alignment_scorer("unbiased_cka")}
+    sweeps = {}
+    for variant, stop_gradient in _VARIANTS.items():
+        # Paper-like small encoders (width 12); one torch thread per fit, the
+        # fits themselves run in parallel.
+        model = make_pipeline(StandardScaler(), AlignedMultimodalClassifier(
+            modality_dims=data.modality_dims, hidden_dims=(12,), embed_dim=12,
+            projection_dim=12, lr=1e-2, max_epochs=args.max_epochs, batch_size=256,
+            stop_gradient=stop_gradient, n_threads=1,
+        ))
+        sweeps[variant] = lambda_sweep(
+            model, data.X, data.y, lams=args.lams, seeds=args.seeds, train_size=args.n_train,
+            test_size=args.n_test, scoring=scoring, param="alignedmultimodalclassifier__lam",
+            n_jobs=args.n_jobs, verbose=int(not args.no_progress),
+        ).summary
+    ceilings = {"fused": data.bayes_accuracy["X1,X2"], "m0": data.bayes_accuracy["X1"],
+                "m1": data.bayes_accuracy["X2"]}
+    return sweeps, ceilings
+
+
+def _verdict(row, critical):
+    if not np.isfinite(row["t"]) or abs(row["t"]) < critical:
+        return "n.s."
+    return "up" if row["t"] > 0 else "down"
+
+
+def _report(results, args):
+    from scipy import stats
+
+    critical = float(stats.t.ppf(0.975, args.seeds - 1))
+    print(f"\nλ sweep on make_rus_classification(random_state={args.random_state!r}, "
+          f"heterogeneity=2): {args.n_train} training and {args.n_test} test rows per seed, "
+          f"{args.seeds} seeds, {args.max_epochs} epochs, width-12 encoders.")
+    print(f"Δ = accuracy(λ) - accuracy(0), paired by seed, ± its s.e.; 'up'/'down': |t| >= "
+          f"{critical:.2f} (paired t, two-sided 5 %, {args.seeds - 1} df), else 'n.s.'.")
+    header = (f"{'r':>2} {'λ':>4} {'variant':<17} {'fused':>6} {'Δ fused':>17} "
+              f"{'Δ acc m0':>17} {'Δ acc m1':>17} {'CKA':>6}")
+    for r, (sweeps, ceilings) in results.items():
+        print(f"\nr = {r} ({r} shared, {8 - r} unique label bits); Bayes ceilings: fused "
+              f"{ceilings['fused']:.3f}, m0 {ceilings['m0']:.3f}, m1 {ceilings['m1']:.3f}")
+        print(header)
+        print("-" * len(header))
+        for lam in args.lams:
+            for variant, summary in sweeps.items():
+                if lam == 0 and variant != "symmetric":
+                    continue  # λ = 0 is the same fit in both variants
+                rows = summary[summary["lam"] == lam].set_index("scorer")
+                cells = []
+                for name in _SCORERS:
+                    row = rows.loc[name]
+                    if lam == 0:
+                        cells.append(f"{row['mean']:.3f}±{row['sem']:.3f}     ")
+                    else:
+                        cells.append(f"{row['delta']:+.3f}±{row['delta_sem']:.3f} "
+                                     f"{_verdict(row, critical):<4}")
+                name = "-" if lam == 0 else variant
+                print(f"{r:>2} {lam:>4g} {name:<17} {rows.loc['fused', 'mean']:>6.3f} "
+                      + " ".join(f"{c:>17}" for c in cells) + f" {rows.loc['cka', 'mean']:>6.3f}")
+    print("\n(at λ = 0 the cells give the accuracy itself ± its s.e. over seeds)")
+    _conclusions(results, args, critical)
+
+
+def _conclusions(results, args, critical):
+    """What the run shows and does not show, read off the table."""
+    largest = args.lams[-1]
+    print("\nWhat this run shows (beyond noise = |t| >= %.2f):" % critical)
+    for r, (sweeps, ceilings) in results.items():
+        for variant, summary in sweeps.items():
+            rows = summary[summary["lam"] > 0]
+            parts = []
+            for name in _SCORERS:
+                up = rows[(rows["scorer"] == name) & (rows["t"] >= critical)]["lam"].tolist()
+                down = rows[(rows["scorer"] == name) & (rows["t"] <= -critical)]["lam"].tolist()
+                word = (f"up at λ = {', '.join(f'{v:g}' for v in up)}" if up else "")
+                word += ("; " if up and down else "") + (
+                    f"down at λ = {', '.join(f'{v:g}' for v in down)}" if down else "")
+                parts.append(f"{name} {word or 'no change beyond noise'}")
+            print(f"  r = {r}, {variant}: " + "; ".join(parts) + ".")
+    fused = {}
+    for r, (sweeps, _) in results.items():
+        summary = sweeps["symmetric"]
+        fused[r] = summary[(summary["scorer"] == "fused") & (summary["lam"] == largest)].iloc[0]
+    print(f"  Fused accuracy's change at λ = {largest:g} by r: "
+          + ", ".join(f"r = {r}: {row['delta']:+.3f}±{row['delta_sem']:.3f}"
+                      for r, row in fused.items()) + ".")
+    gains = []
+    for r, (sweeps, _) in results.items():
+        summary = sweeps["symmetric"]
+        rows = summary[(summary["scorer"] == "fused") & (summary["lam"] > 0)]
+        up = rows[rows["t"] >= critical]
+        gains.append(f"r = {r}: " + (", ".join(
+            f"λ = {row['lam']:g} ({row['delta']:+.3f}±{row['delta_sem']:.3f})"
+            for _, row in up.iterrows()) if len(up) else "none"))
+    print("  λ > 0 that raises fused accuracy beyond noise (the paper's λ* > 0): "
+          + "; ".join(gains) + ".")
+
+    def change(variant, scorer):
+        return ", ".join(
+            f"r = {r}: {row['delta']:+.3f}±{row['delta_sem']:.3f}"
+            for r, (sweeps, _) in results.items()
+            for _, row in sweeps[variant][(sweeps[variant]["scorer"] == scorer)
+                                          & (sweeps[variant]["lam"] == largest)].iterrows())
+
+    print(f"  Regularisation vs transfer at λ = {largest:g}: m0 under symmetric alignment "
+          f"({change('symmetric', 'm0')}; a gain where r = 0 shares no label bit cannot be "
+          f"transfer); m1 under stop_gradient=[0], pulled towards an m0 that trains as at "
+          f"λ = 0 ({change('stop_gradient=[0]', 'm1')}).")
 
 
 def _draw(results, lams):
-    """One column of LambdaSweepDisplay panels per redundancy level, in one figure."""
+    """Accuracy ± s.e. with Bayes ceilings, paired Δ of both variants, and CKA, per r."""
     import matplotlib.pyplot as plt
 
     from alignkit.plotting import LambdaSweepDisplay
 
-    _, axes = plt.subplots(2, len(results), sharex=True, squeeze=False,
-                             figsize=(4.2 * len(results), 5.6))
-    for col, (r, scores) in enumerate(results.items()):
-        best = lams[int(np.argmax(scores["fused"]))]
+    rows = ["accuracy", "Δ symmetric", "Δ stop_gradient=[0]", "unbiased CKA"]
+    _, axes = plt.subplots(len(rows), len(results), sharex=True, sharey="row", squeeze=False,
+                             figsize=(4.2 * len(results), 2.6 * len(rows) + 0.4))
+    labels = {"fused": "fused", "m0": "modality 0", "m1": "modality 1"}
+    for col, (r, (sweeps, ceilings)) in enumerate(results.items()):
+        sym, sg = sweeps["symmetric"], sweeps["stop_gradient=[0]"]
+        LambdaSweepDisplay.from_sweep(sym, scores=labels, alignment=[], ceilings=ceilings,
+                                      performance_name="test accuracy", ax=axes[0, col])
+        LambdaSweepDisplay.from_sweep(sym, scores=labels, alignment=[], delta=True,
+                                      performance_name="Δ vs λ = 0, symmetric", ax=axes[1, col])
+        LambdaSweepDisplay.from_sweep(sg, scores=labels, alignment=[], delta=True,
+                                      performance_name="Δ vs λ = 0, m0 detached", ax=axes[2, col])
+        both = {"symmetric": sym, "stop_gradient=[0]": sg}
         display = LambdaSweepDisplay(
-            lams, {k: scores[k] for k in ("fused", "m0", "m1")}, {"unbiased CKA": scores["cka"]},
-            best_lambda=best, performance_name="test accuracy", alignment_name="alignment",
-        ).plot(ax=(axes[0, col], axes[1, col]))
-        axes[0, col].set_title(f"redundancy r = {r} (unique bits {8 - r})")
+            lams, {v: s.query("scorer == 'cka'")["mean"].to_numpy() for v, s in both.items()},
+            performance_err={v: s.query("scorer == 'cka'")["sem"].to_numpy()
+                             for v, s in both.items()},
+            performance_name="unbiased CKA",
+        ).plot(ax=axes[3, col])
+        axes[0, col].set_title(f"r = {r} ({r} shared, {8 - r} unique bits)")
+        for ax in axes[:, col]:
+            ax.legend(fontsize="x-small")
     return display
 
 
 def run(args):
-    from tqdm.auto import tqdm
-
-    if args.n_samples < 64:
-        raise ValueError(f"--n-samples must be at least 64; got {args.n_samples}.")
-    if args.max_epochs < 1:
-        raise ValueError(f"--max-epochs must be at least 1; got {args.max_epochs}.")
+    _check(args)
     start = time.perf_counter()
-    total = len(args.redundancy) * len(args.lams)
-    with tqdm(total=total, desc="λ sweep", unit="fit", disable=args.no_progress) as progress:
-        results = {r: _sweep(r, args, progress) for r in args.redundancy}
-
-    print(f"\nλ sweep on make_rus_classification (n={args.n_samples}, 25% held out, "
-          f"{args.max_epochs} epochs per fit); accuracy on the held-out quarter")
-    header = f"{'r':>3} {'λ':>6} {'fused':>7} {'acc m0':>7} {'acc m1':>7} {'CKA':>7}"
-    print(header)
-    print("-" * len(header))
-    for r, scores in results.items():
-        best = int(np.argmax(scores["fused"]))
-        for i, lam in enumerate(args.lams):
-            mark = "  <- λ*" if i == best else ""
-            print(f"{r:>3} {lam:>6g} {scores['fused'][i]:>7.3f} {scores['m0'][i]:>7.3f} "
-                  f"{scores['m1'][i]:>7.3f} {scores['cka'][i]:>7.3f}{mark}")
-        print(f"{'':>3} λ* = {args.lams[best]:g} for r = {r}")
+    results = {r: _sweeps(r, args) for r in args.redundancy}
+    _report(results, args)
     print()
     save_plot(args.output, lambda: _draw(results, args.lams))
     print(f"done in {time.perf_counter() - start:.0f} s")

@@ -147,6 +147,11 @@ def make_rus_classification(
           :math:`P(x_1, x_2, y)` is this table re-indexed;
         - ``mutual_info``: dict of exact ``"I(X1;Y)"``, ``"I(X2;Y)"``,
           ``"I(X1,X2;Y)"`` and ``"I(X1;X2)"`` in nats;
+        - ``bayes_accuracy``: dict of the exact population accuracy of the
+          Bayes classifier on ``"X1"``, ``"X2"`` and ``"X1,X2"``: the
+          ceiling no model of those inputs can pass (the heterogeneity
+          transform is almost surely invertible, so it leaves them
+          unchanged); :func:`bayes_accuracy` gives them on a sample;
         - ``weights`` (``W``), ``relevant_bits`` (dict of the indices drawn
           into ``x_c``, ``x_u1``, ``x_u2``, rows of ``W`` in that order),
           ``transforms`` (per modality, the torch module or None), ``DESCR``.
@@ -249,12 +254,78 @@ def make_rus_classification(
         codes=codes,
         joint_latent=joint_latent,
         mutual_info=_latent_mutual_info(joint_latent),
+        bayes_accuracy=bayes_accuracy(joint),
         weights=weights,
         relevant_bits=relevant,
         transforms=transforms,
         DESCR=_describe(r, u1, u2, heterogeneity, heterogeneity_on, random_state),
     )
     return bunch
+
+
+def bayes_accuracy(joint, codes=None, y=None):
+    """Accuracy of the Bayes classifiers of one modality and of both.
+
+    The Bayes classifier of inputs ``C`` predicts ``argmax_y P(C, y)``; no
+    model of ``C`` has a higher expected accuracy, so these are the ceilings
+    of unimodal and fused models.
+
+    Parameters
+    ----------
+    joint : array-like of shape (n_codes_1, n_codes_2, n_classes)
+        Exact joint ``P(c1, c2, y)``, e.g. the ``joint`` of
+        ``make_rus_classification(return_joint=True)``.
+    codes : array-like of int of shape (n_samples, 2), default=None
+        Each sample's ``(c1, c2)`` (the bunch's ``codes``). None: the
+        population accuracies, ``sum_c max_y P(c, y)``.
+    y : array-like of shape (n_samples,), default=None
+        The samples' labels (class indices), required with ``codes``: the
+        accuracies are then those of the Bayes rules' predictions on this
+        sample, which scatter around the population values.
+
+    Returns
+    -------
+    accuracy : dict
+        ``{"X1": ..., "X2": ..., "X1,X2": ...}``, floats in [0, 1].
+
+    Examples
+    --------
+    >>> from alignkit.datasets import bayes_accuracy, make_rus_classification
+    >>> data = make_rus_classification(4096, redundancy=8, return_joint=True,
+    ...                                random_state="paper")
+    >>> {k: round(v, 3) for k, v in data.bayes_accuracy.items()}
+    {'X1': 0.906, 'X2': 0.906, 'X1,X2': 0.906}
+    >>> sample = bayes_accuracy(data.joint, data.codes, data.y)
+    >>> abs(sample["X1"] - data.bayes_accuracy["X1"]) < 0.03
+    True
+    """
+    joint = np.asarray(joint, dtype=np.float64)
+    if joint.ndim != 3 or np.any(joint < 0) or not np.isclose(joint.sum(), 1.0):
+        raise ValueError(
+            "joint must be a probability table P(c1, c2, y) of shape (n_codes_1, "
+            f"n_codes_2, n_classes) with non-negative entries summing to 1; got shape "
+            f"{joint.shape} summing to {joint.sum():.6g}."
+        )
+    tables = {"X1": joint.sum(axis=1), "X2": joint.sum(axis=0),
+              "X1,X2": joint.reshape(-1, joint.shape[2])}
+    if codes is None:
+        if y is not None:
+            raise ValueError("y was given without codes; pass both (a sample) or neither.")
+        return {name: float(table.max(axis=1).sum()) for name, table in tables.items()}
+    if y is None:
+        raise ValueError("codes were given without y; pass the samples' labels too.")
+    codes, y = np.asarray(codes), np.asarray(y)
+    if codes.ndim != 2 or codes.shape[1] != 2 or len(codes) != len(y) or len(y) == 0:
+        raise ValueError(
+            f"codes must have shape (n_samples, 2) and y shape (n_samples,) with n_samples "
+            f">= 1; got {codes.shape} and {y.shape}."
+        )
+    if (codes < 0).any() or (codes >= joint.shape[:2]).any():
+        raise ValueError(f"codes must index the joint's first two axes {joint.shape[:2]}.")
+    rows = {"X1": codes[:, 0], "X2": codes[:, 1],
+            "X1,X2": codes[:, 0] * joint.shape[1] + codes[:, 1]}
+    return {name: float(np.mean(tables[name].argmax(axis=1)[rows[name]] == y))
+            for name in tables}
 
 
 def _all_bit_patterns(n_bits):

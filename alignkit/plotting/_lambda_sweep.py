@@ -12,9 +12,12 @@ _XSCALES = ("symlog", "linear", "log")
 class LambdaSweepDisplay:
     """Performance and alignment against λ, with the best λ marked.
 
-    Build it with :meth:`from_cv_results` from a :class:`~sklearn.model_selection.GridSearchCV`
-    over ``lam``, or directly from the values of your own sweep; then call
-    :meth:`plot`.
+    Build it with :meth:`from_sweep` from a multi-seed
+    :func:`~alignkit.model_selection.lambda_sweep` (means ± s.e. as error
+    bars, or paired differences from λ = 0 with their band), with
+    :meth:`from_cv_results` from a :class:`~sklearn.model_selection.GridSearchCV`
+    over ``lam`` (± std of the CV folds as a band), or directly from the
+    values of your own sweep; then call :meth:`plot`.
 
     Parameters
     ----------
@@ -29,6 +32,15 @@ class LambdaSweepDisplay:
     performance_std, alignment_std : dict of str to array-like, default=None
         Spread of each curve (e.g. across CV folds), drawn as a band; keys are a
         subset of the curves' keys.
+    performance_err, alignment_err : dict of str to array-like, default=None
+        Uncertainty of each curve (e.g. the standard error over seeds), drawn
+        as error bars; keys are a subset of the curves' keys.
+    ceilings : dict of str to float, default=None
+        Horizontal dotted lines on the performance axes, keyed by the curve
+        they bound and drawn in its colour, e.g. each model's Bayes accuracy.
+    baseline : float, default=None
+        When the curves are differences from the value at λ = ``baseline``:
+        a line at 0 is drawn and ``baseline`` is recorded.
     best_lambda : float, default=None
         The selected λ*, marked with a vertical line; ``None`` marks nothing.
     param_name : str, default="lam"
@@ -50,6 +62,8 @@ class LambdaSweepDisplay:
         One line per curve, keyed like ``performance`` and ``alignment``.
     best_lambda_lines_ : list of matplotlib Line2D
         The vertical λ* markers, one per axes (empty without ``best_lambda``).
+    ceiling_lines_ : dict of str to matplotlib Line2D
+        The ``ceilings`` lines, keyed like ``ceilings``.
 
     Examples
     --------
@@ -72,6 +86,10 @@ class LambdaSweepDisplay:
         *,
         performance_std=None,
         alignment_std=None,
+        performance_err=None,
+        alignment_err=None,
+        ceilings=None,
+        baseline=None,
         best_lambda=None,
         param_name="lam",
         performance_name="performance",
@@ -82,28 +100,34 @@ class LambdaSweepDisplay:
         self.alignment = alignment
         self.performance_std = performance_std
         self.alignment_std = alignment_std
+        self.performance_err = performance_err
+        self.alignment_err = alignment_err
+        self.ceilings = ceilings
+        self.baseline = baseline
         self.best_lambda = best_lambda
         self.param_name = param_name
         self.performance_name = performance_name
         self.alignment_name = alignment_name
 
-    def _checked_curves(self, curves, spreads, name, n):
+    def _checked_curves(self, curves, spreads, errors, name, n):
         curves = {
             label: _as_series(values, n, f"{name}[{label!r}]")
             for label, values in _as_labelled(curves, name).items()
         }
-        spreads = _as_labelled(spreads, name)
-        unknown = sorted(set(spreads) - set(curves))
-        if unknown:
-            raise ValueError(
-                f"{name}_std has keys {unknown} that match no curve of {name} "
-                f"(curves: {sorted(curves)})."
-            )
-        spreads = {
-            label: _as_series(values, n, f"{name}_std[{label!r}]")
-            for label, values in spreads.items()
-        }
-        return curves, spreads
+        checked = []
+        for suffix, extra in [("std", spreads), ("err", errors)]:
+            extra = _as_labelled(extra, name)
+            unknown = sorted(set(extra) - set(curves))
+            if unknown:
+                raise ValueError(
+                    f"{name}_{suffix} has keys {unknown} that match no curve of {name} "
+                    f"(curves: {sorted(curves)})."
+                )
+            checked.append({
+                label: _as_series(values, n, f"{name}_{suffix}[{label!r}]")
+                for label, values in extra.items()
+            })
+        return curves, *checked
 
     def plot(self, ax=None, *, xscale="symlog", line_kw=None, band_alpha=0.2):
         """Draw the curves.
@@ -141,14 +165,19 @@ class LambdaSweepDisplay:
                 "xscale='log' cannot show λ <= 0; use xscale='symlog' (the default)."
             )
         n = lambdas.size
-        performance, performance_std = self._checked_curves(
-            self.performance, self.performance_std, "performance", n
+        performance, performance_std, performance_err = self._checked_curves(
+            self.performance, self.performance_std, self.performance_err, "performance", n
         )
         if not performance:
             raise ValueError("performance must hold at least one curve.")
-        alignment, alignment_std = self._checked_curves(
-            self.alignment, self.alignment_std, "alignment", n
+        alignment, alignment_std, alignment_err = self._checked_curves(
+            self.alignment, self.alignment_std, self.alignment_err, "alignment", n
         )
+        ceilings = dict(self.ceilings or {})
+        unknown = sorted(set(ceilings) - set(performance))
+        if unknown:
+            raise ValueError(f"ceilings has keys {unknown} that match no performance curve "
+                             f"(curves: {sorted(performance)}).")
 
         twin = False
         if ax is None:
@@ -166,12 +195,14 @@ class LambdaSweepDisplay:
             ax_alignment = ax.twinx() if twin else None
 
         line_kw = {"marker": "o", **(line_kw or {})}
-        self.lines_ = {}
+        self.lines_, self.ceiling_lines_ = {}, {}
         colors = iter(plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4)
-        groups = [(ax, performance, performance_std, "-")]
+        groups = [(ax, performance, performance_std, performance_err, "-")]
         if alignment:
-            groups.append((ax_alignment, alignment, alignment_std, "--" if twin else "-"))
-        for target, curves, spreads, linestyle in groups:
+            groups.append(
+                (ax_alignment, alignment, alignment_std, alignment_err, "--" if twin else "-")
+            )
+        for target, curves, spreads, errors, linestyle in groups:
             for label, values in curves.items():
                 color = next(colors)
                 (self.lines_[label],) = target.plot(
@@ -183,6 +214,16 @@ class LambdaSweepDisplay:
                         lambdas, values - spreads[label], values + spreads[label],
                         color=color, alpha=band_alpha, linewidth=0,
                     )
+                if label in errors:
+                    target.errorbar(lambdas, values, yerr=errors[label], fmt="none",
+                                    ecolor=color, capsize=3)
+                if target is ax and label in ceilings:
+                    self.ceiling_lines_[label] = target.axhline(
+                        float(ceilings[label]), color=color, linestyle=":", linewidth=1,
+                        label=f"{label} ceiling",
+                    )
+        if self.baseline is not None:
+            ax.axhline(0.0, color="0.3", linewidth=0.8)
 
         self.best_lambda_lines_ = []
         if self.best_lambda is not None:
@@ -313,6 +354,113 @@ class LambdaSweepDisplay:
             performance_name=performance_name,
             alignment_name=alignment_name,
         ).plot(ax=ax, **plot_kw)
+
+
+    @classmethod
+    def from_sweep(
+        cls,
+        sweep,
+        *,
+        scores=None,
+        alignment=None,
+        delta=False,
+        ceilings=None,
+        best_score=None,
+        performance_name=None,
+        alignment_name=None,
+        ax=None,
+        **plot_kw,
+    ):
+        """Plot a multi-seed sweep from :func:`~alignkit.model_selection.lambda_sweep`.
+
+        Parameters
+        ----------
+        sweep : Bunch or DataFrame
+            What :func:`~alignkit.model_selection.lambda_sweep` returned, or
+            its ``summary`` table.
+        scores : list of str or dict of str to str, default=None
+            Scorers drawn on the performance axes (a dict maps each to its
+            legend label). ``None``: every scorer not in ``alignment``.
+        alignment : list of str or dict of str to str, default=None
+            Scorers drawn on the alignment axes. ``None``: those whose name
+            contains ``"cka"``, ``"knn"``, ``"cca"`` or ``"align"``; ``[]``
+            draws none.
+        delta : bool, default=False
+            False: each scorer's mean over seeds with ± s.e. error bars.
+            True: the paired difference Δ from the baseline λ with its
+            ± s.e. band, around a line at 0.
+        ceilings : dict of str to float, default=None
+            Per performance scorer, a ceiling drawn as a dotted line in its
+            colour (e.g. its Bayes accuracy); only with ``delta=False``.
+        best_score : str, default=None
+            Mark λ* as the λ with this scorer's best mean; ``None`` marks
+            nothing (a best mean alone is no evidence of an effect: read Δ
+            and its s.e.).
+        performance_name, alignment_name : str, default=None
+            Axis labels; ``None``: ``"score"`` / ``"alignment"``, prefixed by
+            ``"Δ "`` with ``delta=True``.
+        ax : matplotlib Axes or pair of Axes, default=None
+            Where to draw; see :meth:`plot`.
+        **plot_kw : dict
+            Further keyword arguments of :meth:`plot`.
+
+        Returns
+        -------
+        display : LambdaSweepDisplay
+            The plotted display.
+        """
+        summary = getattr(sweep, "summary", sweep)
+        required = {"lam", "scorer", "mean", "sem", "delta", "delta_sem"}
+        if not hasattr(summary, "columns") or not required <= set(summary.columns):
+            raise ValueError("sweep must be what lambda_sweep returned or its summary table, "
+                             f"with columns {sorted(required)}.")
+        if delta and ceilings:
+            raise ValueError("ceilings bound scores, not differences; pass them with delta=False.")
+        names = list(dict.fromkeys(summary["scorer"]))
+        if alignment is None:
+            alignment = [n for n in names if any(h in n.lower() for h in _ALIGNMENT_HINTS)]
+        alignment = _labels(alignment)
+        scores = _labels([n for n in names if n not in alignment] if scores is None else scores)
+        missing = [n for n in [*scores, *alignment, *(ceilings or {})] if n not in names]
+        if missing:
+            raise ValueError(f"the sweep has no scorer {missing}; its scorers are {names}.")
+        if not scores:
+            raise ValueError(f"No performance scorer left: all of {names} are alignment scorers.")
+        table = summary.pivot(index="lam", columns="scorer")
+        value, spread = ("delta", "delta_sem") if delta else ("mean", "sem")
+
+        def curves(selected, stat):
+            return {label: table[stat][name].to_numpy(float) for name, label in selected.items()}
+
+        best_lambda = None
+        if best_score is not None:
+            if best_score not in names:
+                raise ValueError(f"best_score={best_score!r} is not a scorer of the sweep ({names}).")
+            best_lambda = table.index[int(np.nanargmax(table["mean"][best_score]))]
+        prefix = "Δ " if delta else ""
+        bands = {"performance_std": curves(scores, spread),
+                 "alignment_std": curves(alignment, spread) or None} if delta else {
+                 "performance_err": curves(scores, spread),
+                 "alignment_err": curves(alignment, spread) or None}
+        return cls(
+            table.index.to_numpy(float),
+            curves(scores, value),
+            curves(alignment, value) or None,
+            ceilings={scores[n]: v for n, v in (ceilings or {}).items() if n in scores} or None,
+            baseline=_baseline(sweep, table) if delta else None,
+            best_lambda=best_lambda,
+            performance_name=performance_name or f"{prefix}score",
+            alignment_name=alignment_name or f"{prefix}alignment",
+            **bands,
+        ).plot(ax=ax, **plot_kw)
+
+
+def _baseline(sweep, table):
+    """The sweep's baseline λ: recorded in its Bunch, or where every Δ and its s.e. is 0."""
+    if getattr(sweep, "baseline", None) is not None:
+        return float(sweep.baseline)
+    zero = ((table["delta"] == 0) & (table["delta_sem"] == 0)).all(axis=1).to_numpy()
+    return float(table.index[zero][0]) if zero.any() else 0.0
 
 
 def _labels(selected):
