@@ -137,6 +137,12 @@ _SHARED_DOCS = {
         Clamp each representation's entries to its ``clip_quantile``
         quantile of absolute values first (the outlier removal of
         Tjandrasuwita et al. 2025).""",
+    "clip": """clip : bool, default=False
+        Clip every unbiased HSIC term at 0, as Tjandrasuwita et al. (2025)
+        do. The default keeps the unclipped U-statistics, whose ratio is
+        centred on 0 for independent representations; clipping makes the
+        score of independent representations non-negative with a positive
+        mean, and skews a permutation null built from it.""",
     "normalize": """normalize : bool, default=False
         L2-normalise every row (after clipping).""",
 }

@@ -113,7 +113,7 @@ def mutual_knn(A, B, k=10, *, chunk_size=None, clip_quantile=None):
     return shared / (A.shape[0] * k)
 
 
-def _sparse_hsic(P, Q, n_samples, ops):
+def _sparse_hsic(P, Q, n_samples, ops, clip=False):
     """Unbiased HSIC of two sparse kernels with zero diagonals.
 
     ``P`` and ``Q`` are ``(rows, cols, values)`` triplets; the trace term
@@ -138,11 +138,12 @@ def _sparse_hsic(P, Q, n_samples, ops):
         zeros,
         n_samples,
         unbiased=True,
+        clip=clip,
     )
 
 
 @fill_doc
-def cknna(A, B, k=10, *, chunk_size=None, clip_quantile=None, normalize=False):
+def cknna(A, B, k=10, *, clip=False, chunk_size=None, clip_quantile=None, normalize=False):
     """Centered kernel nearest-neighbour alignment (CKNNA, Huh et al. 2024).
 
     Unbiased CKA restricted to mutual neighbours: with linear kernels
@@ -158,6 +159,7 @@ def cknna(A, B, k=10, *, chunk_size=None, clip_quantile=None, normalize=False):
     %(A_B)s
     k : int, default=10
         Number of neighbours, ``2 <= k < n_samples``.
+    %(clip)s
     %(chunk_size)s
     %(clip_quantile)s
     normalize : bool, default=False
@@ -168,8 +170,9 @@ def cknna(A, B, k=10, *, chunk_size=None, clip_quantile=None, normalize=False):
     Returns
     -------
     score : float
-        In [0, 1]; every HSIC term is clipped at 0, and the score is 0 when
-        a denominator is 0 or either representation has all rows equal.
+        At most 1; unclipped (the default) it can be slightly negative, with
+        ``clip=True`` it is in [0, 1]. 0 when a denominator is not positive
+        or either representation has all rows equal.
 
     Raises
     ------
@@ -204,7 +207,7 @@ def cknna(A, B, k=10, *, chunk_size=None, clip_quantile=None, normalize=False):
          for name, blocks in sparse.items()}
     n = A.shape[0]
     return cka_ratio(
-        _sparse_hsic(P["K_mutual"], P["L_mutual"], n, ops),
-        _sparse_hsic(P["K"], P["K"], n, ops),
-        _sparse_hsic(P["L"], P["L"], n, ops),
+        _sparse_hsic(P["K_mutual"], P["L_mutual"], n, ops, clip),
+        _sparse_hsic(P["K"], P["K"], n, ops, clip),
+        _sparse_hsic(P["L"], P["L"], n, ops, clip),
     )
