@@ -154,6 +154,11 @@ def fill_doc(func):
     return func
 
 
+def as_numpy(X):
+    """``X`` as a numpy array (a torch tensor is copied to the host)."""
+    return X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X)
+
+
 def ops_for(X):
     """The operation table for ``X``'s array library."""
     return _TorchOps if isinstance(X, torch.Tensor) else _NumpyOps

@@ -79,15 +79,22 @@ def _kernel_traces(X, d_a):
     return [float((P * Q).sum()) for P, Q in ((K, L), (K, K), (L, L))]
 
 
-def _linear_cka(A, B, unbiased, clip=False):
-    n, d_a = A.shape
-    # HSIC with a linear kernel does not depend on column means; centring
-    # first keeps the sums below free of cancellation.
+def linear_summaries(A, B):
+    """``X = [A_c B_c]`` (column-centred) and the row sums and diagonals of ``K``, ``L``.
+
+    HSIC with a linear kernel does not depend on column means; centring
+    first keeps the sums free of cancellation. ``K = A A^T``: ``K 1 = A (A^T 1)``,
+    ``diag K`` the squared row norms.
+    """
+    d_a = A.shape[1]
     X = center_columns(ops_for(A).hstack([A, B]))
     A, B = X[:, :d_a], X[:, d_a:]
-    # K = A A^T: K 1 = A (A^T 1), diag K = the squared row norms.
-    k_sums, l_sums = A @ A.sum(0), B @ B.sum(0)
-    k_diag, l_diag = (A * A).sum(1), (B * B).sum(1)
+    return X, (A @ A.sum(0), B @ B.sum(0), (A * A).sum(1), (B * B).sum(1))
+
+
+def _linear_cka(A, B, unbiased, clip=False):
+    n, d_a = A.shape
+    X, (k_sums, l_sums, k_diag, l_diag) = linear_summaries(A, B)
     trace_ab, trace_aa, trace_bb = _kernel_traces(X, d_a)
     return cka_ratio(
         hsic(trace_ab, k_sums, l_sums, k_diag, l_diag, n, unbiased, clip=clip),

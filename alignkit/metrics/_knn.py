@@ -5,7 +5,10 @@ rather than O(n^2). Ties are broken towards the lower sample index, the same
 way on numpy and torch, so results never depend on a sort's internals.
 """
 
+import numpy as np
+
 from ._array import (
+    as_numpy,
     check_neighbours,
     check_pair,
     fill_doc,
@@ -56,6 +59,15 @@ def _neighbour_blocks(A, B, k, chunk_size):
             blocks.append((S, _top_k_mask(S, k, ops)))
         (S_a, mask_a), (S_b, mask_b) = blocks
         yield start, S_a, S_b, mask_a, mask_b
+
+
+def neighbour_indices(A, B, k, chunk_size=None):
+    """``(n, k)`` numpy arrays of every row's neighbours in ``A`` and in ``B``, ascending."""
+    parts = ([], [])
+    for _, _, _, mask_a, mask_b in _neighbour_blocks(A, B, k, chunk_size):
+        for part, mask in zip(parts, (mask_a, mask_b)):
+            part.append(as_numpy(ops_for(A).nonzero(mask)[1]).reshape(-1, k))
+    return tuple(np.concatenate(part) for part in parts)
 
 
 @fill_doc
