@@ -209,3 +209,27 @@ def test_half_sample_interval_covers_the_closed_form_cka_at_its_nominal_rate():
         covered.append(low <= truth <= high)
     # benchmarks/bench_permutation.py --coverage measures it over 1000 data sets.
     assert abs(np.mean(covered) - 0.95) < 3 * np.sqrt(0.95 * 0.05 / 150)
+
+
+# ---------------------------------------------------------------------------
+# Wired through: CKAScorer
+
+
+def test_cka_scorer_carries_the_test_of_each_pair(rng):
+    from alignkit import CKAScorer
+
+    A, B = shared_signal(rng, 60)
+    X = np.hstack([A, B])
+    scorer = CKAScorer(metric="mutual_knn", k=5, modality_dims=[5, 4], n_permutations=99,
+                       random_state=0).fit(X)
+    expected = alignment_test(A, B, metric="mutual_knn", k=5, n_permutations=99, random_state=0)
+    assert scorer.pvalue_ == expected.pvalue == pytest.approx(0.01)
+    assert scorer.null_mean_ == expected.null_mean
+    assert scorer.calibrated_score_ == pytest.approx(scorer.score_ - expected.null_mean)
+    assert scorer.confidence_interval_ == expected.confidence_interval
+    noise = rng.normal(size=(60, 3))
+    three = CKAScorer(modality_dims=[5, 4, 3], n_permutations=49, confidence_level=None,
+                      random_state=0).fit(np.hstack([A, B, noise]))
+    assert three.pvalue_.shape == (3,) and three.pvalue_[0] == pytest.approx(0.02)
+    assert not hasattr(three, "confidence_interval_")
+    assert not hasattr(CKAScorer(modality_dims=[5, 4]).fit(X), "pvalue_")
