@@ -233,3 +233,33 @@ def test_cka_scorer_carries_the_test_of_each_pair(rng):
     assert three.pvalue_.shape == (3,) and three.pvalue_[0] == pytest.approx(0.02)
     assert not hasattr(three, "confidence_interval_")
     assert not hasattr(CKAScorer(modality_dims=[5, 4]).fit(X), "pvalue_")
+
+
+# ---------------------------------------------------------------------------
+# Wired through: AlignmentMatrixDisplay hatches the cells not above chance
+
+
+def test_alignment_matrix_display_hatches_cells_not_above_chance(rng):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from alignkit.plotting import AlignmentMatrixDisplay
+
+    A, B = shared_signal(rng, 60)
+    noise = rng.normal(size=(60, 3))
+    disp = AlignmentMatrixDisplay.from_representations(
+        [A, noise], [B], metric="unbiased_cka", n_permutations=99, random_state=0)
+    assert disp.significant_.tolist() == [[True], [False]]
+    assert len(disp.nonsignificant_markers_) == 1
+    assert disp.nonsignificant_markers_[0].get_xy() == (-0.5, 0.5)
+    np.testing.assert_array_equal(disp.matrix, [[unbiased_cka(A, B)], [unbiased_cka(noise, B)]])
+    # Holm over the matrix is stricter than each cell alone; BH in between.
+    pvalues = np.array([[0.01, 0.02], [0.03, 0.5]])
+    holm = AlignmentMatrixDisplay(np.zeros((2, 2)), pvalues=pvalues).plot()
+    bh = AlignmentMatrixDisplay(np.zeros((2, 2)), pvalues=pvalues).plot(correction="bh")
+    assert holm.significant_.sum() == 1 and bh.significant_.sum() == 3
+    with pytest.raises(ValueError, match=r"pvalues has shape \(1, 2\)"):
+        AlignmentMatrixDisplay(np.zeros((2, 2)), pvalues=[[0.1, 0.2]]).plot()
+    plt.close("all")
