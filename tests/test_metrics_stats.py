@@ -263,3 +263,31 @@ def test_alignment_matrix_display_hatches_cells_not_above_chance(rng):
     with pytest.raises(ValueError, match=r"pvalues has shape \(1, 2\)"):
         AlignmentMatrixDisplay(np.zeros((2, 2)), pvalues=[[0.1, 0.2]]).plot()
     plt.close("all")
+
+
+# ---------------------------------------------------------------------------
+# Wired through: alignkit align --permutations
+
+
+def test_cli_align_prints_pvalues_chance_levels_and_intervals(tmp_path, rng, capsys):
+    from alignkit._cli import main
+
+    A, B = shared_signal(rng, 80)
+    path = tmp_path / "x.npz"
+    np.savez(path, img=A, txt=B)
+    assert main(["align", str(path), "--permutations", "49", "--metric", "unbiased_cka,mutual_knn",
+                 "-k", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "against chance (49 permutations of the rows, seed 0; 95% half-sample" in out
+    rows = [line.split() for line in out.splitlines() if line.startswith("img ~ txt  ")]
+    tested = {row[3]: row[4:] for row in rows if len(row) > 4}
+    for metric, options in [("unbiased_cka", {}), ("mutual_knn", {"k": 5})]:
+        res = alignment_test(A, B, metric=metric, n_permutations=49, random_state=0, **options)
+        value, chance, pvalue, low, high = tested[metric]
+        assert float(value) == pytest.approx(res.statistic, abs=1e-4)
+        assert float(chance) == pytest.approx(res.null_mean, abs=1e-4)
+        assert float(pvalue) == pytest.approx(res.pvalue, abs=1e-4) == pytest.approx(0.02)
+        assert float(low.strip("[,")) == pytest.approx(res.confidence_interval[0], abs=1e-4)
+        assert float(high.strip("]")) == pytest.approx(res.confidence_interval[1], abs=1e-4)
+    assert main(["align", str(path), "--permutations", "-1"]) == 2
+    assert "--permutations must be a non-negative integer" in capsys.readouterr().err
