@@ -74,7 +74,7 @@ def independent_encoders(r, depth):
         "cka_p": np.array([[t.pvalue for t in row] for row in cka_tests]),
         "knn": knn,
         "knn_test": alignment_test(layers[0][i], layers[1][j], metric="mutual_knn", k=10,
-                                   n_permutations=199, random_state=0),
+                                   n_permutations=199, n_resamples=100, random_state=0),
         "acc": clf.score(X_test, y_test),
         "acc_m0": np.mean(clf.predict_modality(X_test, 0) == y_test),
         "acc_m1": np.mean(clf.predict_modality(X_test, 1) == y_test),
@@ -169,6 +169,16 @@ print(f"example ran in {time.perf_counter() - start:.0f} s")
 #   the encoders are.
 # * With ``lam=0`` the first modality's encoder never sees the second: its
 #   accuracy (``acc m1``) is the same at every depth, as it must be.
+# * **Small is not the same as chance.** Every best layer pair is above
+#   chance here (p = 0.005, the smallest 199 permutations can give), even at
+#   U = 8, where the modalities share no label bit: both encoders learn the
+#   label, which depends on both modalities, so their representations are
+#   not independent. Read against chance, mutual k-NN says more than its raw
+#   value: 0.041 at U = 8, depth 4 is four times the chance level
+#   10 / 1023 = 0.0098, and 0.445 at U = 0, depth 0 is 45 times it. Unbiased
+#   CKA's chance level is about 0 at any size; biased CKA's and mutual
+#   k-NN's are not, so compare calibrated scores (``kNN - chance``) across
+#   sample sizes and k.
 #
 # The heatmaps show where alignment lives: with fully redundant, untransformed
 # modalities the deeper layers (the embeddings) are the most aligned pair;

@@ -83,6 +83,19 @@ def test_fast_null_equals_the_metric_on_permuted_rows(rng, name, shape):
         assert permuted(perm) == pytest.approx(METRICS[name](A, B[perm], **options), rel=1e-10, abs=1e-13)
 
 
+@pytest.mark.parametrize("name", sorted(_FAST_NULLS))
+def test_torch_inputs_give_the_numpy_test(rng, name):
+    import torch
+
+    A, B = shared_signal(rng, 40)
+    options = dict(NEIGHBOUR_OPTIONS.get(name, {}), n_permutations=20, n_resamples=10,
+                   random_state=0)
+    expected = alignment_test(A, B, metric=name, **options)
+    res = alignment_test(torch.tensor(A), torch.tensor(B), metric=name, **options)
+    np.testing.assert_allclose(res.null_distribution, expected.null_distribution, rtol=1e-10)
+    np.testing.assert_allclose(res.confidence_interval, expected.confidence_interval, rtol=1e-10)
+
+
 def test_fast_null_of_a_constant_representation_is_zero(rng):
     A = rng.normal(size=(30, 3))
     res = alignment_test(A, np.ones((30, 2)), metric="mutual_knn", k=3, n_permutations=20,

@@ -21,6 +21,7 @@ from ._array import (
     _NumpyOps,
     as_numpy,
     check_pair,
+    ops_for,
     preprocess,
     row_normalize,
     rows_all_equal,
@@ -153,7 +154,7 @@ def _cknna_null(A, B, k=10, *, clip=False, chunk_size=None, clip_quantile=None, 
     parts = {"K": [], "L": []}
     for start, S_a, S_b, mask_a, mask_b in _neighbour_blocks(A, B, k, chunk_size):
         for name, mask, S in (("K", mask_a, S_a), ("L", mask_b, S_b)):
-            rows, cols = (as_numpy(index) for index in mask.nonzero())
+            rows, cols = (as_numpy(index) for index in ops_for(S).nonzero(mask))
             parts[name].append((rows + start, cols, as_numpy(S[mask])))
     (rows_a, cols_a, values_a), (rows_b, cols_b, values_b) = (
         tuple(np.concatenate(column) for column in zip(*parts[name])) for name in ("K", "L"))
