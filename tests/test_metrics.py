@@ -37,9 +37,9 @@ def hsic_unbiased(K, L):
     ) / (n * (n - 3))
 
 
-def cka_reference(K, L, hsic):
-    kl, kk, ll = (max(hsic(P, Q), 0.0) for P, Q in ((K, L), (K, K), (L, L)))
-    return 0.0 if kk == 0 or ll == 0 else kl / np.sqrt(kk * ll)
+def cka_reference(K, L, hsic, clip=False):
+    kl, kk, ll = (max(hsic(P, Q), 0.0) if clip else hsic(P, Q) for P, Q in ((K, L), (K, K), (L, L)))
+    return 0.0 if kk <= 0 or ll <= 0 else kl / np.sqrt(kk * ll)
 
 
 def rbf_gram(X, sigma):
@@ -84,9 +84,9 @@ def cknna_reference(A, B, k):
                 - 2 * (P @ Q).sum() / (n - 2)) / (n * (n - 3))
 
     MK, ML = mask(K), mask(L)
-    kl = max(hsic_sparse(MK * ML * K, MK * ML * L), 0)
-    kk, ll = max(hsic_sparse(MK * K, MK * K), 0), max(hsic_sparse(ML * L, ML * L), 0)
-    return 0.0 if kk == 0 or ll == 0 else kl / np.sqrt(kk * ll)
+    kl = hsic_sparse(MK * ML * K, MK * ML * L)
+    kk, ll = hsic_sparse(MK * K, MK * K), hsic_sparse(ML * L, ML * L)
+    return 0.0 if kk <= 0 or ll <= 0 else kl / np.sqrt(kk * ll)
 
 
 def svcca_reference(A, B, n_components):

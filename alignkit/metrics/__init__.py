@@ -12,11 +12,15 @@ from ._cka import linear_cka, rbf_cka, unbiased_cka
 from ._cka_scorer import CKAScorer
 from ._knn import cknna, mutual_knn
 from ._scorers import make_alignment_scorer, modality_scorer
+from ._stats import AlignmentTestResult, adjust_pvalues, alignment_test
 from ._svcca import svcca
 
 __all__ = [
+    "AlignmentTestResult",
     "CKAScorer",
+    "adjust_pvalues",
     "alignment_matrix",
+    "alignment_test",
     "cknna",
     "layer_alignment_matrix",
     "linear_cka",

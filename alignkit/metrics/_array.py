@@ -146,6 +146,12 @@ _SHARED_DOCS = {
         Clamp each representation's entries to its ``clip_quantile``
         quantile of absolute values first (the outlier removal of
         Tjandrasuwita et al. 2025).""",
+    "clip": """clip : bool, default=False
+        Clip every unbiased HSIC term at 0, as Tjandrasuwita et al. (2025)
+        do. The default keeps the unclipped U-statistics, whose ratio is
+        centred on 0 for independent representations; clipping makes the
+        score of independent representations non-negative with a positive
+        mean, and skews a permutation null built from it.""",
     "normalize": """normalize : bool, default=False
         L2-normalise every row (after clipping).""",
 }
@@ -155,6 +161,11 @@ def fill_doc(func):
     """Fill the shared parameter descriptions (``%(A_B)s``, ...) into a docstring."""
     func.__doc__ = func.__doc__ % _SHARED_DOCS
     return func
+
+
+def as_numpy(X):
+    """``X`` as a numpy array (a torch tensor is copied to the host)."""
+    return X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X)
 
 
 def ops_for(X):

@@ -22,8 +22,8 @@ from ._array import (
 )
 
 
-def hsic(trace_kl, k_sums, l_sums, k_diag, l_diag, n_samples, unbiased):
-    """HSIC of two kernels from their summaries, clipped at 0.
+def hsic(trace_kl, k_sums, l_sums, k_diag, l_diag, n_samples, unbiased, *, clip=False):
+    """HSIC of two kernels from their summaries.
 
     ``k_sums`` holds ``K^T 1`` and ``l_sums`` holds ``L 1`` (the same as
     ``K 1`` for a symmetric kernel), so that ``1^T K L 1`` is their dot
@@ -34,6 +34,12 @@ def hsic(trace_kl, k_sums, l_sums, k_diag, l_diag, n_samples, unbiased):
     zeroed diagonals::
 
         [tr(K~L~) + 1'K~1 1'L~1 / ((n-1)(n-2)) - 2/(n-2) 1'K~L~1] / (n(n-3))
+
+    The unbiased estimate is returned as is, so that its mean is the
+    population HSIC (0 for independent representations); it can be slightly
+    negative. ``clip=True`` clips it at 0, the variant of Tjandrasuwita et
+    al. (2025). The biased estimate is never negative but for round-off,
+    which is always clipped.
     """
     n = n_samples
     if unbiased:
@@ -50,7 +56,7 @@ def hsic(trace_kl, k_sums, l_sums, k_diag, l_diag, n_samples, unbiased):
             - 2.0 * float((k_sums * l_sums).sum()) / n
             + float(k_sums.sum()) * float(l_sums.sum()) / n**2
         ) / (n - 1) ** 2
-    return max(float(value), 0.0)
+    return max(float(value), 0.0) if clip or not unbiased else float(value)
 
 
 def cka_ratio(hsic_ab, hsic_aa, hsic_bb):
@@ -76,20 +82,27 @@ def _kernel_traces(X, d_a):
     return [float((P * Q).sum()) for P, Q in ((K, L), (K, K), (L, L))]
 
 
-def _linear_cka(A, B, unbiased):
-    n, d_a = A.shape
-    # HSIC with a linear kernel does not depend on column means; centring
-    # first keeps the sums below free of cancellation.
+def linear_summaries(A, B):
+    """``X = [A_c B_c]`` (column-centred) and the row sums and diagonals of ``K``, ``L``.
+
+    HSIC with a linear kernel does not depend on column means; centring
+    first keeps the sums free of cancellation. ``K = A A^T``: ``K 1 = A (A^T 1)``,
+    ``diag K`` the squared row norms.
+    """
+    d_a = A.shape[1]
     X = center_columns(ops_for(A).hstack([A, B]))
     A, B = X[:, :d_a], X[:, d_a:]
-    # K = A A^T: K 1 = A (A^T 1), diag K = the squared row norms.
-    k_sums, l_sums = A @ A.sum(0), B @ B.sum(0)
-    k_diag, l_diag = (A * A).sum(1), (B * B).sum(1)
+    return X, (A @ A.sum(0), B @ B.sum(0), (A * A).sum(1), (B * B).sum(1))
+
+
+def _linear_cka(A, B, unbiased, clip=False):
+    n, d_a = A.shape
+    X, (k_sums, l_sums, k_diag, l_diag) = linear_summaries(A, B)
     trace_ab, trace_aa, trace_bb = _kernel_traces(X, d_a)
     return cka_ratio(
-        hsic(trace_ab, k_sums, l_sums, k_diag, l_diag, n, unbiased),
-        hsic(trace_aa, k_sums, k_sums, k_diag, k_diag, n, unbiased),
-        hsic(trace_bb, l_sums, l_sums, l_diag, l_diag, n, unbiased),
+        hsic(trace_ab, k_sums, l_sums, k_diag, l_diag, n, unbiased, clip=clip),
+        hsic(trace_aa, k_sums, k_sums, k_diag, k_diag, n, unbiased, clip=clip),
+        hsic(trace_bb, l_sums, l_sums, l_diag, l_diag, n, unbiased, clip=clip),
     )
 
 
@@ -142,27 +155,32 @@ def linear_cka(A, B, *, clip_quantile=None, normalize=False):
 
 
 @fill_doc
-def unbiased_cka(A, B, *, clip_quantile=None, normalize=False):
+def unbiased_cka(A, B, *, clip=False, clip_quantile=None, normalize=False):
     """Linear CKA with the unbiased HSIC estimator, computed in feature space.
 
     HSIC_1 of Song et al. (2012), as used by Tjandrasuwita et al. (2025), on
     the linear kernels ``K = A A^T`` and ``L = B B^T``. Its expectation is 0
     for independent representations, so unlike :func:`linear_cka` it does
-    not drift upwards when features outnumber samples. Every HSIC term is
-    clipped at 0. All terms come from ``[A B]^T [A B]``, row norms and
-    column sums: O(n (d1 + d2)^2) time, no n x n matrix.
+    not drift upwards when features outnumber samples. All terms come from
+    ``[A B]^T [A B]``, row norms and column sums: O(n (d1 + d2)^2) time, no
+    n x n matrix.
 
     Parameters
     ----------
     %(A_B)s
+    %(clip)s
     %(clip_quantile)s
     %(normalize)s
 
     Returns
     -------
     cka : float
-        Alignment in [0, 1]. 0 when an HSIC term in the denominator is 0,
-        e.g. for a constant representation.
+        Alignment, at most 1. Unclipped (the default) it scatters around 0
+        for independent representations and can be slightly negative, like
+        the debiased CKA of Kornblith et al. (2019); with ``clip=True`` it
+        is in [0, 1]. A constant representation (every column constant) has
+        no variance to align and its CKA is undefined; it scores 0, as does
+        any case where an HSIC term of the denominator is not positive.
 
     Raises
     ------
@@ -183,7 +201,7 @@ def unbiased_cka(A, B, *, clip_quantile=None, normalize=False):
     """
     A, B = check_pair(A, B, min_samples=4, metric="unbiased_cka (HSIC_1)")
     return _linear_cka(preprocess(A, clip_quantile, normalize),
-                       preprocess(B, clip_quantile, normalize), unbiased=True)
+                       preprocess(B, clip_quantile, normalize), unbiased=True, clip=clip)
 
 
 _MEDIAN_SAMPLES = 2000
@@ -264,8 +282,8 @@ def _rbf_block(X, sq_norms, start, stop, gamma, ops):
 
 
 @fill_doc
-def rbf_cka(A, B, *, sigma=None, sigma_factor=1.0, unbiased=False, chunk_size=None,
-            clip_quantile=None, normalize=False):
+def rbf_cka(A, B, *, sigma=None, sigma_factor=1.0, unbiased=False, clip=False,
+            chunk_size=None, clip_quantile=None, normalize=False):
     """CKA with Gaussian (RBF) kernels, computed in blocks of rows.
 
     ``K_ij = exp(-||a_i - a_j||^2 / (2 sigma^2))`` and likewise ``L``. The
@@ -287,6 +305,8 @@ def rbf_cka(A, B, *, sigma=None, sigma_factor=1.0, unbiased=False, chunk_size=No
         ``threshold``); ignored when ``sigma`` is given.
     unbiased : bool, default=False
         Use the unbiased HSIC_1 estimator (needs n_samples >= 4).
+    %(clip)s
+        Only used with ``unbiased=True``.
     %(chunk_size)s
     %(clip_quantile)s
     %(normalize)s
@@ -294,10 +314,11 @@ def rbf_cka(A, B, *, sigma=None, sigma_factor=1.0, unbiased=False, chunk_size=No
     Returns
     -------
     cka : float
-        Alignment in [0, 1]; 0 when a denominator is 0 (e.g. all rows of a
-        representation identical). Invariant to translating and (with
-        ``sigma=None``) scaling either representation; as ``sigma`` grows it
-        tends to :func:`linear_cka`.
+        Alignment in [0, 1] (with ``unbiased=True`` and ``clip=False``, at
+        most 1 and possibly slightly negative); 0 when a denominator is 0
+        (e.g. all rows of a representation identical). Invariant to
+        translating and (with ``sigma=None``) scaling either representation;
+        as ``sigma`` grows it tends to :func:`linear_cka`.
 
     Raises
     ------
@@ -343,7 +364,7 @@ def rbf_cka(A, B, *, sigma=None, sigma_factor=1.0, unbiased=False, chunk_size=No
     zeros = ops.zeros(n, A)  # the diagonal of the shifted kernels
     ka, kb = row_sums
     return cka_ratio(
-        hsic(trace_ab, ka, kb, zeros, zeros, n, unbiased),
-        hsic(trace_aa, ka, ka, zeros, zeros, n, unbiased),
-        hsic(trace_bb, kb, kb, zeros, zeros, n, unbiased),
+        hsic(trace_ab, ka, kb, zeros, zeros, n, unbiased, clip=clip),
+        hsic(trace_aa, ka, ka, zeros, zeros, n, unbiased, clip=clip),
+        hsic(trace_bb, kb, kb, zeros, zeros, n, unbiased, clip=clip),
     )

@@ -1,5 +1,6 @@
 """CKAScorer: alignment between the modalities of X as a scikit-learn estimator."""
 
+from itertools import combinations
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,6 +16,7 @@ from ._alignment import (
     mean_pairwise_alignment,
     resolve_metric,
 )
+from ._stats import alignment_test
 
 
 class CKAScorer(BaseEstimator):
@@ -46,6 +48,17 @@ class CKAScorer(BaseEstimator):
     normalize : bool, default=False
         L2-normalise the rows of each block first (``"mutual_knn"`` always
         compares rows by cosine).
+    n_permutations : int, default=0
+        Permutations of the test of each pair of modalities against chance
+        (see :func:`~alignkit.metrics.alignment_test`); 0 skips the test and
+        its attributes.
+    confidence_level : float in (0, 1) or None, default=0.95
+        Level of the half-sample bootstrap interval, computed with the test;
+        ``None`` skips it.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the permutations and resamples.
+    n_jobs : int, default=None
+        Threads for the permutations and resamples.
 
     Attributes
     ----------
@@ -55,6 +68,19 @@ class CKAScorer(BaseEstimator):
     scores_ : ndarray of shape (n_modalities, n_modalities)
         The metric between every pair of modalities on the training data
         (the diagonal compares each modality with itself).
+    pvalue_ : float or ndarray of shape (n_pairs,)
+        Permutation p-value of the alignment on the training data (one per
+        pair ``i < j``, in :func:`itertools.combinations` order, when there
+        are more than two modalities). Only with ``n_permutations > 0``.
+    null_mean_ : float or ndarray of shape (n_pairs,)
+        The metric's mean over random re-pairings of the rows: its chance
+        level at this sample size. Only with ``n_permutations > 0``.
+    calibrated_score_ : float or ndarray of shape (n_pairs,)
+        ``score - null_mean_``, per pair. Only with ``n_permutations > 0``.
+    confidence_interval_ : tuple of float or ndarray of shape (n_pairs, 2)
+        ``(low, high)`` half-sample bootstrap interval at
+        ``confidence_level``. Only with ``n_permutations > 0`` and a
+        ``confidence_level``.
     modality_dims_ : list of int
         Columns per modality.
     modality_names_ : list of str
@@ -102,10 +128,15 @@ class CKAScorer(BaseEstimator):
         "sigma": [Interval(Real, 0, None, closed="neither"), None],
         "clip_quantile": [Interval(Real, 0, 1, closed="right"), None],
         "normalize": ["boolean"],
+        "n_permutations": [Interval(Integral, 0, None, closed="left")],
+        "confidence_level": [Interval(Real, 0, 1, closed="neither"), None],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(self, metric="unbiased_cka", *, modality_dims=None, k=10, n_components=10,
-                 sigma=None, clip_quantile=None, normalize=False):
+                 sigma=None, clip_quantile=None, normalize=False, n_permutations=0,
+                 confidence_level=0.95, random_state=None, n_jobs=None):
         self.metric = metric
         self.modality_dims = modality_dims
         self.k = k
@@ -113,6 +144,10 @@ class CKAScorer(BaseEstimator):
         self.sigma = sigma
         self.clip_quantile = clip_quantile
         self.normalize = normalize
+        self.n_permutations = n_permutations
+        self.confidence_level = confidence_level
+        self.random_state = random_state
+        self.n_jobs = n_jobs
 
     def _metric_and_options(self):
         func = resolve_metric(self.metric)
@@ -142,7 +177,29 @@ class CKAScorer(BaseEstimator):
         blocks = split_modalities(X, self.modality_dims_)
         self.scores_ = alignment_matrix(blocks, metric=func, **options)
         self.score_ = float(self.scores_[np.triu_indices(len(blocks), 1)].mean())
+        if self.n_permutations:
+            self._test_pairs(blocks, options)
         return self
+
+    def _test_pairs(self, blocks, options):
+        """The permutation test and interval of every pair of modalities."""
+        results = [
+            alignment_test(blocks[i], blocks[j], metric=self.metric,
+                           n_permutations=self.n_permutations,
+                           confidence_level=self.confidence_level,
+                           random_state=self.random_state, n_jobs=self.n_jobs, **options)
+            for i, j in combinations(range(len(blocks)), 2)
+        ]
+        one = len(results) == 1
+
+        def collect(values):
+            return values[0] if one else np.array(values, dtype=np.float64)
+
+        self.pvalue_ = collect([r.pvalue for r in results])
+        self.null_mean_ = collect([r.null_mean for r in results])
+        self.calibrated_score_ = collect([r.calibrated for r in results])
+        if self.confidence_level is not None:
+            self.confidence_interval_ = collect([r.confidence_interval for r in results])
 
     def score(self, X, y=None):
         """Alignment between the modality blocks of new samples.

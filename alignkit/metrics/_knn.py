@@ -9,7 +9,10 @@ equal in exact arithmetic stay tied whatever order a library sums them in.
 
 import math
 
+import numpy as np
+
 from ._array import (
+    as_numpy,
     check_neighbours,
     check_pair,
     fill_doc,
@@ -61,6 +64,15 @@ def _neighbour_blocks(A, B, k, chunk_size):
             blocks.append((S, _top_k_mask((S / grid).round() * grid, k, ops)))
         (S_a, mask_a), (S_b, mask_b) = blocks
         yield start, S_a, S_b, mask_a, mask_b
+
+
+def neighbour_indices(A, B, k, chunk_size=None):
+    """``(n, k)`` numpy arrays of every row's neighbours in ``A`` and in ``B``, ascending."""
+    parts = ([], [])
+    for _, _, _, mask_a, mask_b in _neighbour_blocks(A, B, k, chunk_size):
+        for part, mask in zip(parts, (mask_a, mask_b)):
+            part.append(as_numpy(ops_for(A).nonzero(mask)[1]).reshape(-1, k))
+    return tuple(np.concatenate(part) for part in parts)
 
 
 @fill_doc
@@ -118,7 +130,7 @@ def mutual_knn(A, B, k=10, *, chunk_size=None, clip_quantile=None):
     return shared / (A.shape[0] * k)
 
 
-def _sparse_hsic(P, Q, n_samples, ops):
+def _sparse_hsic(P, Q, n_samples, ops, clip=False):
     """Unbiased HSIC of two sparse kernels with zero diagonals.
 
     ``P`` and ``Q`` are ``(rows, cols, values)`` triplets; the trace term
@@ -143,11 +155,12 @@ def _sparse_hsic(P, Q, n_samples, ops):
         zeros,
         n_samples,
         unbiased=True,
+        clip=clip,
     )
 
 
 @fill_doc
-def cknna(A, B, k=10, *, chunk_size=None, clip_quantile=None, normalize=False):
+def cknna(A, B, k=10, *, clip=False, chunk_size=None, clip_quantile=None, normalize=False):
     """Centered kernel nearest-neighbour alignment (CKNNA, Huh et al. 2024).
 
     Unbiased CKA restricted to mutual neighbours: with linear kernels
@@ -163,6 +176,7 @@ def cknna(A, B, k=10, *, chunk_size=None, clip_quantile=None, normalize=False):
     %(A_B)s
     k : int, default=10
         Number of neighbours, ``2 <= k < n_samples``.
+    %(clip)s
     %(chunk_size)s
     %(clip_quantile)s
     normalize : bool, default=False
@@ -173,8 +187,9 @@ def cknna(A, B, k=10, *, chunk_size=None, clip_quantile=None, normalize=False):
     Returns
     -------
     score : float
-        In [0, 1]; every HSIC term is clipped at 0, and the score is 0 when
-        a denominator is 0 or either representation has all rows equal.
+        At most 1; unclipped (the default) it can be slightly negative, with
+        ``clip=True`` it is in [0, 1]. 0 when a denominator is not positive
+        or either representation has all rows equal.
 
     Raises
     ------
@@ -209,7 +224,7 @@ def cknna(A, B, k=10, *, chunk_size=None, clip_quantile=None, normalize=False):
          for name, blocks in sparse.items()}
     n = A.shape[0]
     return cka_ratio(
-        _sparse_hsic(P["K_mutual"], P["L_mutual"], n, ops),
-        _sparse_hsic(P["K"], P["K"], n, ops),
-        _sparse_hsic(P["L"], P["L"], n, ops),
+        _sparse_hsic(P["K_mutual"], P["L_mutual"], n, ops, clip),
+        _sparse_hsic(P["K"], P["K"], n, ops, clip),
+        _sparse_hsic(P["L"], P["L"], n, ops, clip),
     )

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from ..metrics import alignment_matrix, layer_alignment_matrix
-from ..utils._modalities import modality_index
+from ..metrics import adjust_pvalues, alignment_matrix, alignment_test, layer_alignment_matrix
+from ..utils._modalities import check_pair_index, modality_index
 from ._base import _pyplot
 
 
@@ -16,6 +16,15 @@ class AlignmentMatrixDisplay:
     :meth:`from_representations` or directly from a matrix; then call
     :meth:`plot`.
 
+    With permutation p-values (``pvalues``, or ``n_permutations`` of the
+    ``from_*`` methods), the cells whose alignment is not above chance are
+    hatched. Testing every cell of a matrix at level ``alpha`` would flag
+    about ``alpha`` of the unaligned cells by chance, so the p-values are
+    adjusted over the whole matrix first: ``correction="holm"`` (the
+    default) bounds the probability that *any* unhatched cell is not above
+    chance by ``alpha``; ``"bh"`` (Benjamini-Hochberg) bounds the expected
+    share of such cells among the unhatched ones, and hatches fewer.
+
     Parameters
     ----------
     matrix : array-like of shape (n_rows, n_cols)
@@ -27,6 +36,9 @@ class AlignmentMatrixDisplay:
         Axis labels, e.g. the two modalities' names.
     metric : str, default=None
         Name of the metric, the colorbar's label.
+    pvalues : array-like of shape (n_rows, n_cols), default=None
+        Permutation p-values of the entries (see
+        :func:`~alignkit.metrics.alignment_test`); ``None`` marks nothing.
 
     Attributes
     ----------
@@ -42,6 +54,12 @@ class AlignmentMatrixDisplay:
         ``(i, j)`` of the largest entry.
     max_marker_ : matplotlib Rectangle or None
         Outline of the largest entry, ``None`` without ``mark_max``.
+    adjusted_pvalues_ : ndarray of shape (n_rows, n_cols) or None
+        ``pvalues`` adjusted over the matrix; ``None`` without ``pvalues``.
+    significant_ : ndarray of bool of shape (n_rows, n_cols) or None
+        Cells above chance: ``adjusted_pvalues_ <= alpha``.
+    nonsignificant_markers_ : list of matplotlib Rectangle
+        The hatching of the other cells.
 
     Examples
     --------
@@ -54,16 +72,18 @@ class AlignmentMatrixDisplay:
     """
 
     def __init__(self, matrix, *, row_labels=None, col_labels=None, row_name=None,
-                 col_name=None, metric=None):
+                 col_name=None, metric=None, pvalues=None):
         self.matrix = matrix
         self.row_labels = row_labels
         self.col_labels = col_labels
         self.row_name = row_name
         self.col_name = col_name
         self.metric = metric
+        self.pvalues = pvalues
 
     def plot(self, ax=None, *, cmap="viridis", include_values=True, values_format=".2f",
-             colorbar=True, mark_max=True, vmin=None, vmax=None, im_kw=None):
+             colorbar=True, mark_max=True, vmin=None, vmax=None, im_kw=None, alpha=0.05,
+             correction="holm"):
         """Draw the heatmap.
 
         Parameters
@@ -84,6 +104,10 @@ class AlignmentMatrixDisplay:
             Color limits; ``None`` uses the data's range.
         im_kw : dict, default=None
             Extra keyword arguments for ``Axes.imshow``.
+        alpha : float in (0, 1), default=0.05
+            Level below which an adjusted p-value counts as above chance.
+        correction : {"holm", "bh"}, default="holm"
+            Adjustment of the p-values over the matrix (see the class notes).
 
         Returns
         -------
@@ -115,6 +139,20 @@ class AlignmentMatrixDisplay:
                 color = cmap_obj(0.0) if value > threshold else cmap_obj(1.0)
                 self.text_[i, j] = ax.text(j, i, format(value, values_format), ha="center",
                                            va="center", color=color, fontsize="small")
+        self.adjusted_pvalues_ = self.significant_ = None
+        self.nonsignificant_markers_ = []
+        if self.pvalues is not None:
+            pvalues = np.asarray(self.pvalues, dtype=float)
+            if pvalues.shape != matrix.shape:
+                raise ValueError(f"pvalues has shape {pvalues.shape}; the matrix has {matrix.shape}.")
+            if not 0 < alpha < 1:
+                raise ValueError(f"alpha must be in (0, 1); got {alpha!r}.")
+            self.adjusted_pvalues_ = adjust_pvalues(pvalues, correction)
+            self.significant_ = self.adjusted_pvalues_ <= alpha
+            for i, j in zip(*np.nonzero(~self.significant_)):
+                self.nonsignificant_markers_.append(ax.add_patch(Rectangle(
+                    (j - 0.5, i - 0.5), 1, 1, fill=False, hatch="//", edgecolor="0.6",
+                    linewidth=0)))
         self.max_index_ = tuple(int(k) for k in np.unravel_index(np.argmax(matrix), matrix.shape))
         self.max_marker_ = None
         if mark_max:
@@ -135,7 +173,8 @@ class AlignmentMatrixDisplay:
 
     @classmethod
     def from_estimator(cls, estimator, X, *, modalities=(0, 1), metric="unbiased_cka",
-                       metric_kwargs=None, ax=None, **plot_kw):
+                       metric_kwargs=None, n_permutations=0, random_state=None, n_jobs=None,
+                       ax=None, **plot_kw):
         """Plot the alignment between every layer pair of two modalities' encoders.
 
         Parameters
@@ -151,10 +190,17 @@ class AlignmentMatrixDisplay:
             See :meth:`from_representations`.
         metric_kwargs : dict, default=None
             Options of the metric.
+        n_permutations : int, default=0
+            Permutations of each cell's test against chance; 0 tests nothing.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the permutations.
+        n_jobs : int, default=None
+            Threads for the permutations.
         ax : matplotlib Axes, default=None
             Where to draw.
         **plot_kw : dict
-            Further keyword arguments of :meth:`plot`.
+            Further keyword arguments of :meth:`plot` (``alpha``,
+            ``correction``, ...).
 
         Returns
         -------
@@ -171,8 +217,15 @@ class AlignmentMatrixDisplay:
             # Names are looked up in modality_names_; layer_alignment_matrix checks indices.
             index = tuple(modality_index(m, names) if isinstance(m, str) else m
                           for m in modalities)
-            matrix = layer_alignment_matrix(estimator, X, pair=index, metric=metric,
-                                            **(metric_kwargs or {}))
+            pvalues = None
+            if n_permutations:
+                layers = estimator.transform_layers(X)
+                i, j = check_pair_index(index, len(layers))
+                matrix, pvalues = _tested_matrix(layers[i], layers[j], metric, metric_kwargs,
+                                                 n_permutations, random_state, n_jobs)
+            else:
+                matrix = layer_alignment_matrix(estimator, X, pair=index, metric=metric,
+                                                **(metric_kwargs or {}))
         except ValueError as exc:
             raise ValueError(f"modalities={modalities!r}: {exc}") from exc
         row_name, col_name = (
@@ -180,13 +233,14 @@ class AlignmentMatrixDisplay:
         )
         return cls(
             matrix, row_name=row_name, col_name=col_name,
-            metric=_metric_label(metric),
+            metric=_metric_label(metric), pvalues=pvalues,
         ).plot(ax=ax, **plot_kw)
 
     @classmethod
     def from_representations(cls, rows, cols, *, metric="unbiased_cka", metric_kwargs=None,
                              row_labels=None, col_labels=None, row_name=None,
-                             col_name=None, ax=None, **plot_kw):
+                             col_name=None, n_permutations=0, random_state=None, n_jobs=None,
+                             ax=None, **plot_kw):
         """Compute and plot the alignment of every pair of representations.
 
         Parameters
@@ -204,23 +258,47 @@ class AlignmentMatrixDisplay:
             Tick labels; ``None``: ``"layer 0"``, ``"layer 1"``, ...
         row_name, col_name : str, default=None
             Axis labels.
+        n_permutations : int, default=0
+            Permutations of each cell's test against chance
+            (:func:`~alignkit.metrics.alignment_test`); the cells not above
+            chance after the ``correction`` are hatched. 0 tests nothing.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the permutations.
+        n_jobs : int, default=None
+            Threads for the permutations.
         ax : matplotlib Axes, default=None
             Where to draw.
         **plot_kw : dict
-            Further keyword arguments of :meth:`plot`.
+            Further keyword arguments of :meth:`plot` (``alpha``,
+            ``correction``, ...).
 
         Returns
         -------
         display : AlignmentMatrixDisplay
             The plotted display.
         """
-        matrix = alignment_matrix(rows, cols, metric=metric, **(metric_kwargs or {}))
+        pvalues = None
+        if n_permutations:
+            matrix, pvalues = _tested_matrix(rows, cols, metric, metric_kwargs, n_permutations,
+                                             random_state, n_jobs)
+        else:
+            matrix = alignment_matrix(rows, cols, metric=metric, **(metric_kwargs or {}))
         return cls(
             matrix,
             row_labels=row_labels or [f"layer {i}" for i in range(len(rows))],
             col_labels=col_labels or [f"layer {j}" for j in range(len(cols))],
             row_name=row_name, col_name=col_name, metric=_metric_label(metric),
+            pvalues=pvalues,
         ).plot(ax=ax, **plot_kw)
+
+
+def _tested_matrix(rows, cols, metric, metric_kwargs, n_permutations, random_state, n_jobs):
+    """The alignment matrix and each cell's permutation p-value."""
+    results = [[alignment_test(a, b, metric=metric, n_permutations=n_permutations,
+                               confidence_level=None, random_state=random_state, n_jobs=n_jobs,
+                               **(metric_kwargs or {})) for b in cols] for a in rows]
+    return (np.array([[r.statistic for r in row] for row in results]),
+            np.array([[r.pvalue for r in row] for row in results]))
 
 
 def _tick_labels(labels, n, name):
