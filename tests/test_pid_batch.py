@@ -9,7 +9,7 @@ from sklearn.linear_model import LinearRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
-from alignkit.pid import BatchPIDEstimator, pid_from_joint
+from alignkit.pid import BatchPIDEstimator, PIDBiasWarning, pid_from_joint
 from alignkit.pid._batch import (
     batch_marginals,
     default_classifier,
@@ -132,3 +132,16 @@ def test_cuda_matches_cpu():
     cpu, cuda = fit_batch(X, y, max_epochs=2), fit_batch(X, y, max_epochs=2, device="cuda")
     np.testing.assert_allclose([cuda.redundancy_, *cuda.uniqueness_, cuda.synergy_],
                                [cpu.redundancy_, *cpu.uniqueness_, cpu.synergy_], atol=0.02)
+
+
+def test_batch_larger_than_the_data_or_negative_atoms_warn():
+    # Issue 12: 5 samples and one epoch gave S = -0.3 bits without a word.
+    X, _ = gate_data("AND")
+    with pytest.warns(PIDBiasWarning) as caught:
+        est = BatchPIDEstimator(modality_dims=[2, 2], max_epochs=1, random_state=0).fit(
+            X[:5], [0, 1, 0, 1, 0])
+    messages = [str(w.message) for w in caught]
+    assert any("batch_size=256 exceeds the 5 samples" in m for m in messages)
+    assert est.synergy_ < -0.1
+    assert any(m.startswith("Negative atoms S = ") and "do not read these atoms" in m
+               for m in messages)

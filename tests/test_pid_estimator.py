@@ -179,3 +179,18 @@ def test_independent_data_warns_and_its_corrected_synergy_is_near_zero():
 def test_bad_input_raises_clear_errors(X, y, match):
     with pytest.raises(ValueError, match=match):
         PIDEstimator().fit(X, y)
+
+
+@pytest.mark.parametrize("row_normalize", [True, False])
+def test_codes_do_not_depend_on_the_scale_of_x(row_normalize):
+    # Issue 12: at X * 1e-200 or * 1e200 row normalisation under/overflowed and
+    # every atom came out 0.
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 2, N)
+    X = np.hstack([noisy_copy(a, rng, 3), noisy_copy(a, rng, 2)])
+    est = PIDEstimator(modality_dims=[3, 2], n_clusters=4, row_normalize=row_normalize,
+                       random_state=0)
+    reference = est.fit(X, a).atoms_
+    assert reference[0] > 0.9
+    for scale in [1e-300, 1e-200, 1e-100, 1e100, 1e200, 1e300]:
+        np.testing.assert_allclose(est.fit(X * scale, a).atoms_, reference, atol=1e-12)

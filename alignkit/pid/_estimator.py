@@ -1,6 +1,7 @@
 """PIDEstimator and BatchPIDEstimator: the partial information decomposition of
 two modalities of ``X`` about a target."""
 
+import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -21,10 +22,14 @@ from .._training import resolve_device
 from ..utils import entropy, fit_modality_layout, mutual_information, split_modalities
 from ..utils._modalities import check_pair_index
 from ._batch import fit_batch_pid
-from ._decomposition import UNIT_SCALE, histogram, pid_of_codes
+from ._decomposition import UNIT_SCALE, PIDBiasWarning, histogram, pid_of_codes
 from ._discretize import ModalityCoder, fit_target_coder
 
 __all__ = ["BatchPIDEstimator", "PIDEstimator"]
+
+# Negative batch-estimator atoms beyond this (nats) are reported: sampling noise
+# of the batch averages is smaller than this on any data the estimator suits.
+_NEGATIVE_ATOL = 1e-3
 
 
 class _BasePID(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
@@ -504,6 +509,14 @@ class BatchPIDEstimator(_BasePID):
         self.device = device
 
     def _fit_pair(self, first, second, y_codes, seed):
+        n_samples = len(y_codes)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                f"batch_size={self.batch_size} exceeds the {n_samples} samples: every batch is "
+                f"the whole data set, whose minimum of I_Q lies furthest above the population's "
+                "(redundancy and synergy understated). Use more samples or PIDEstimator.",
+                PIDBiasWarning, stacklevel=4,
+            )
         terms, self.net_, self.classifiers_ = fit_batch_pid(
             first, second, y_codes, classifier=self.classifier, batch_size=self.batch_size,
             max_epochs=self.max_epochs, lr=self.lr, device=resolve_device(self.device),
@@ -513,7 +526,19 @@ class BatchPIDEstimator(_BasePID):
         self.n_iter_ = len(self.net_.history)
         # As in pid_from_joint: U1 = min I_Q - I(X2; Y) and so on.
         u1, u2 = min_info - info_2, min_info - info_1
-        return np.array([info_1 - u1, u1, u2, joint_info - min_info])
+        atoms = np.array([info_1 - u1, u1, u2, joint_info - min_info])
+        if np.any(atoms < -_NEGATIVE_ATOL * UNIT_SCALE[self.units]):
+            names = [n for n, v in zip(["R", "U1", "U2", "S"], atoms)
+                     if v < -_NEGATIVE_ATOL * UNIT_SCALE[self.units]]
+            warnings.warn(
+                f"Negative atoms {', '.join(names)} = {np.round(atoms, 4).tolist()} ({self.units}): "
+                f"the network has not reached the minimum of I_Q (trained {self.n_iter_} epochs "
+                f"of {max(1, n_samples // min(self.batch_size, n_samples))} batches) or the "
+                "joint classifier understates I(X1, X2; Y). Train longer (max_epochs), use "
+                "more samples, or use PIDEstimator; do not read these atoms.",
+                PIDBiasWarning, stacklevel=4,
+            )
+        return atoms
 
     def transform(self, X):
         """Each modality of ``pair``'s class probabilities, from ``classifiers_``.
