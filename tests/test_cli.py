@@ -164,6 +164,7 @@ def test_pid_table_matches_the_estimator(tmp_path, redundant_data, capsys):
     np.testing.assert_allclose(printed, expected, atol=1e-4)
     assert float(rows["total I(X1,X2;Y)"][0]) == pytest.approx(sum(expected), abs=1e-3)
     assert [float(v) for v in (rows["synergy S"][2],)] == pytest.approx([est.corrected_[3]], abs=1e-4)
+    assert "information retained by the discretisation: " in out
     assert png.stat().st_size > 0
 
     # The third modality is noise: against it, modality 0's information is unique.

@@ -194,3 +194,21 @@ def test_codes_do_not_depend_on_the_scale_of_x(row_normalize):
     assert reference[0] > 0.9
     for scale in [1e-300, 1e-200, 1e-100, 1e100, 1e200, 1e300]:
         np.testing.assert_allclose(est.fit(X * scale, a).atoms_, reference, atol=1e-12)
+
+
+def test_information_retained_against_a_cross_fitted_reference():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 2, N)
+    X = np.hstack([noisy_copy(a, rng, 3), noisy_copy(a, rng, 2)])
+    est = PIDEstimator(modality_dims=[3, 2], n_clusters=2, reference="logistic",
+                       random_state=0).fit(X, a)
+    # y is a function of either modality: the bound is close to H(Y) = 1 bit
+    # and two clusters per modality keep all of it.
+    assert 0.95 < est.reference_info_ <= 1.0
+    assert est.information_retained_ == pytest.approx(est.corrected_.sum() / est.reference_info_)
+    assert est.information_retained_ == pytest.approx(1.0, abs=0.05)
+    # One cluster keeps nothing, and says so with the remedy.
+    with pytest.warns(PIDBiasWarning, match=r"keeps 0% of the information.*BatchPIDEstimator"):
+        lossy = est.set_params(n_clusters=1).fit(X, a)
+    assert lossy.information_retained_ == pytest.approx(0.0, abs=1e-9)
+    assert not hasattr(PIDEstimator(n_clusters=2).fit(X, a), "information_retained_")

@@ -80,7 +80,8 @@ def run(args):
     if args.estimator == "batch":
         pid = BatchPIDEstimator(**common)
     else:
-        pid = PIDEstimator(n_clusters=args.n_clusters, n_permutations=args.permutations, **common)
+        pid = PIDEstimator(n_clusters=args.n_clusters, n_permutations=args.permutations,
+                           reference="logistic", **common)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         pid.fit(X, y)
@@ -99,6 +100,10 @@ def run(args):
         share = f"{100 * value / values[-1]:5.1f}%" if values[-1] > 0 else "     -"
         row = f"{label:<{width}}  {value:8.4f}  {share}"
         print(row if corrected is None else f"{row}  {corrected[k]:14.4f}")
+    if corrected is not None:
+        print(f"information retained by the discretisation: "
+              f"{100 * pid.information_retained_:.0f}% of {pid.reference_info_:.4f} {args.units} "
+              "(a cross-fitted logistic regression's lower bound on I(X1,X2;Y))")
     for warning in caught:
         print(f"note: {warning.message}", file=sys.stderr)
     if args.plot:
