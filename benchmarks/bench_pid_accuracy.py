@@ -15,8 +15,9 @@ Cases (each with an exact decomposition, in bits):
   ~1e-6), y = AND, XOR or COPY (2 b1 + b2) of them: the gate's exact PID.
 
 Estimators: ``PIDEstimator`` with each discretiser it offers (``kmeans``, the
-default, and ``quantile``), its bias-corrected atoms (``corrected_``), and
-``BatchPIDEstimator``. Reported per case and sample size: each atom's
+default, and ``quantile``), its bias-corrected atoms (``kmeans-corrected``,
+``corrected_``), without row normalisation (``kmeans-raw``), and
+``BatchPIDEstimator`` (``batch``). Reported per case and sample size: each atom's
 estimate, the largest atom error, whether the largest estimated atom is the
 largest true one ("dominant"), whether every atom is within max(0.1 bits,
 10 % of I(X1, X2; Y)) ("within"), and the fit time.
@@ -95,7 +96,7 @@ def estimate(name, X, y, dims, seed):
         else:
             discretizer = "quantile" if name == "quantile" else "kmeans"
             est = PIDEstimator(modality_dims=dims, discretizer=discretizer,
-                               random_state=seed).fit(X, y)
+                               row_normalize=name != "kmeans-raw", random_state=seed).fit(X, y)
             atoms = est.corrected_ if name == "kmeans-corrected" else est.atoms_
     return np.asarray(atoms), time.perf_counter() - start
 
