@@ -142,7 +142,8 @@ class _BasePID(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         check_is_fitted(self)
         _check_feature_names_in(self, input_features)
         names = [self.modality_names_[m] for m in self.pair_]
-        return np.array([f"{name}_{suffix}" for name in names for suffix in self._output_suffixes()],
+        suffixes = self._output_suffixes()
+        return np.array([f"{name}_{suffix}" for name in names for suffix in suffixes],
                         dtype=object)
 
     def __sklearn_tags__(self):
@@ -622,7 +623,8 @@ class BatchPIDEstimator(_BasePID):
             names = [n for n, v in zip(["R", "U1", "U2", "S"], atoms)
                      if v < -_NEGATIVE_ATOL * UNIT_SCALE[self.units]]
             warnings.warn(
-                f"Negative atoms {', '.join(names)} = {np.round(atoms, 4).tolist()} ({self.units}): "
+                f"Negative atoms {', '.join(names)} = {np.round(atoms, 4).tolist()} "
+                f"({self.units}): "
                 f"the network has not reached the minimum of I_Q (trained {self.n_iter_} epochs "
                 f"of {max(1, n_samples // min(self.batch_size, n_samples))} batches) or the "
                 "joint classifier understates I(X1, X2; Y). Train longer (max_epochs), use "
