@@ -8,6 +8,12 @@ __version__ = "0.1.0.dev0"
 
 from ._aligned import AlignedMultimodalClassifier, AlignedMultimodalRegressor
 from .metrics import CKAScorer
-from .pid import PIDEstimator
+from .pid import BatchPIDEstimator, PIDEstimator
 
-__all__ = ["AlignedMultimodalClassifier", "AlignedMultimodalRegressor", "CKAScorer", "PIDEstimator"]
+__all__ = [
+    "AlignedMultimodalClassifier",
+    "AlignedMultimodalRegressor",
+    "BatchPIDEstimator",
+    "CKAScorer",
+    "PIDEstimator",
+]

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from sklearn.preprocessing import StandardScaler
 
-from alignkit.pid import PIDEstimator
+from alignkit.pid import BatchPIDEstimator, PIDEstimator
 from alignkit.pid._batch import (
     default_classifier,
     information_terms,
@@ -36,10 +36,6 @@ def and_gate(n_samples, seed=0):
     return X, b1 & b2
 
 
-def atoms(est):
-    return np.array([est.redundancy_, *est.uniqueness_, est.synergy_])
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=20000)
@@ -51,7 +47,7 @@ def main():
 
     start = time.perf_counter()
     plugin = PIDEstimator(modality_dims=[2, 2], n_clusters=20, random_state=0).fit(X, y)
-    print(f"plug-in (20 clusters): atoms {np.round(atoms(plugin), 3)}, fit {time.perf_counter() - start:.1f} s")
+    print(f"plug-in (20 clusters): atoms {np.round(plugin.atoms_, 3)}, fit {time.perf_counter() - start:.1f} s")
 
     x1, x2 = X[:, :2], X[:, 2:]
     post = [out_of_fold_posteriors(default_classifier(0), x, y, None, 0) for x in (x1, x2)]
@@ -61,8 +57,8 @@ def main():
           f"{'exact min':>9} {'excess':>8} {'network ms':>10} {'exact ms':>8}")
     for batch_size in (64, 128, 256):
         start = time.perf_counter()
-        est = PIDEstimator(modality_dims=[2, 2], estimator="batch", batch_size=batch_size,
-                           random_state=0).fit(X, y)
+        est = BatchPIDEstimator(modality_dims=[2, 2], batch_size=batch_size,
+                                random_state=0).fit(X, y)
         fit_time = time.perf_counter() - start
         module = est.net_.module_.double().eval()
         rows = []
@@ -80,7 +76,7 @@ def main():
             minimum = exact.objective - np.sum(mass * np.log(mass))
             rows.append((network / BITS, minimum / BITS, network_time, exact_time))
         network, minimum, network_time, exact_time = np.mean(rows, axis=0)
-        print(f"{batch_size:6d} {fit_time:6.1f} {np.round(atoms(est), 3)!s:>30} {network:11.4f} "
+        print(f"{batch_size:6d} {fit_time:6.1f} {np.round(est.atoms_, 3)!s:>30} {network:11.4f} "
               f"{minimum:9.4f} {network - minimum:+8.4f} {1e3 * network_time:10.1f} {1e3 * exact_time:8.1f}")
 
 

@@ -159,12 +159,13 @@ def test_pid_table_matches_the_estimator(tmp_path, redundant_data, capsys):
     assert code == 0 and "600 samples, 2 classes" in out
     _, rows = _table(out)
     est = PIDEstimator(modality_dims=[3, 2, 2], n_clusters=4, random_state=0).fit(X, y)
-    expected = [est.redundancy_, *est.uniqueness_, est.synergy_]
+    expected = est.atoms_
     printed = [float(rows[k][0]) for k in
                ["redundancy R", "unique U1 (m0)", "unique U2 (m1)", "synergy S"]]
     np.testing.assert_allclose(printed, expected, atol=1e-4)
     assert float(rows["total I(X1,X2;Y)"][0]) == pytest.approx(sum(expected), abs=1e-3)
     assert [float(v) for v in (rows["synergy S"][2],)] == pytest.approx([est.corrected_[3]], abs=1e-4)
+    assert "information retained by the discretisation: " in out
     assert png.stat().st_size > 0
 
     # The third modality is noise: against it, modality 0's information is unique.
@@ -176,7 +177,7 @@ def test_pid_table_matches_the_estimator(tmp_path, redundant_data, capsys):
 
 
 def test_pid_batch_estimator_table_matches_the_estimator(tmp_path, redundant_data, capsys):
-    from alignkit import PIDEstimator
+    from alignkit import BatchPIDEstimator
 
     X, y = redundant_data
     path = tmp_path / "data.npz"
@@ -184,11 +185,10 @@ def test_pid_batch_estimator_table_matches_the_estimator(tmp_path, redundant_dat
     code, out, _ = _run(["pid", str(path), "--estimator", "batch"], capsys)
     assert code == 0 and "bias-corrected" not in out
     _, rows = _table(out)
-    est = PIDEstimator(modality_dims=[3, 2], estimator="batch", random_state=0).fit(X[:, :5], y)
+    est = BatchPIDEstimator(modality_dims=[3, 2], random_state=0).fit(X[:, :5], y)
     printed = [float(rows[k][0]) for k in
                ["redundancy R", "unique U1 (m0)", "unique U2 (m1)", "synergy S"]]
-    np.testing.assert_allclose(printed, [est.redundancy_, *est.uniqueness_, est.synergy_],
-                               atol=1e-4)
+    np.testing.assert_allclose(printed, est.atoms_, atol=1e-4)
     code, _, err = _run(["pid", str(path), "--estimator", "batch", "--permutations", "3"], capsys)
     assert code == 2 and "--permutations is for --estimator plugin" in err
 

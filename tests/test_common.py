@@ -21,11 +21,11 @@ _FAST_NET = dict(max_epochs=10, lr=1e-2, hidden_dims=(16,), embed_dim=8, project
 FAST_PARAMS = {
     "AlignedMultimodalClassifier": _FAST_NET,
     "AlignedMultimodalRegressor": _FAST_NET,
+    "BatchPIDEstimator": dict(max_epochs=1, batch_size=16, random_state=0),
 }
 
 # Further configurations checked as well: ones that run different code.
 EXTRA_CONFIGURATIONS = {
-    "PIDEstimator": [dict(estimator="batch", max_epochs=1, batch_size=16, random_state=0)],
 }
 
 _FLOAT32_INFERENCE = (

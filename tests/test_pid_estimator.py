@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from alignkit import PIDEstimator
-from alignkit.pid import PIDBiasWarning, pid_from_samples
+from alignkit.pid import PIDBiasWarning, pid_from_joint, pid_from_samples
 
 N = 1500
 
@@ -179,3 +179,59 @@ def test_independent_data_warns_and_its_corrected_synergy_is_near_zero():
 def test_bad_input_raises_clear_errors(X, y, match):
     with pytest.raises(ValueError, match=match):
         PIDEstimator().fit(X, y)
+
+
+@pytest.mark.parametrize("row_normalize", [True, False])
+def test_codes_do_not_depend_on_the_scale_of_x(row_normalize):
+    # Issue 12: at X * 1e-200 or * 1e200 row normalisation under/overflowed and
+    # every atom came out 0.
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 2, N)
+    X = np.hstack([noisy_copy(a, rng, 3), noisy_copy(a, rng, 2)])
+    est = PIDEstimator(modality_dims=[3, 2], n_clusters=4, row_normalize=row_normalize,
+                       random_state=0)
+    reference = est.fit(X, a).atoms_
+    assert reference[0] > 0.9
+    for scale in [1e-300, 1e-200, 1e-100, 1e100, 1e200, 1e300]:
+        np.testing.assert_allclose(est.fit(X * scale, a).atoms_, reference, atol=1e-12)
+
+
+def test_information_retained_against_a_cross_fitted_reference():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 2, N)
+    X = np.hstack([noisy_copy(a, rng, 3), noisy_copy(a, rng, 2)])
+    est = PIDEstimator(modality_dims=[3, 2], n_clusters=2, reference="logistic",
+                       random_state=0).fit(X, a)
+    # y is a function of either modality: the bound is close to H(Y) = 1 bit
+    # and two clusters per modality keep all of it.
+    assert 0.95 < est.reference_info_ <= 1.0
+    assert est.information_retained_ == pytest.approx(est.corrected_.sum() / est.reference_info_)
+    assert est.information_retained_ == pytest.approx(1.0, abs=0.05)
+    # One cluster keeps nothing, and says so with the remedy.
+    with pytest.warns(PIDBiasWarning, match=r"keeps 0% of the information.*BatchPIDEstimator"):
+        lossy = est.set_params(n_clusters=1).fit(X, a)
+    assert lossy.information_retained_ == pytest.approx(0.0, abs=1e-9)
+    assert not hasattr(PIDEstimator(n_clusters=2).fit(X, a), "information_retained_")
+
+
+def test_bootstrap_intervals_cover_the_true_atoms():
+    # A 2x2x2 table whose four atoms are all interior (0.043, 0.025, 0.013,
+    # 0.178 bits); 20 data sets of 2 000 samples, 50 resamples each.
+    P = np.array([[[0.0332, 0.1868], [0.005, 0.1406]], [[0.1241, 0.0061], [0.1145, 0.3896]]])
+    P /= P.sum()
+    truth = pid_from_joint(P).atoms
+    covered, widths = [], []
+    for seed in range(20):
+        cells = np.random.default_rng(seed).choice(8, size=2000, p=P.ravel())
+        x1, x2, y = np.unravel_index(cells, P.shape)
+        est = PIDEstimator(discretizer=None, n_bootstrap=50, random_state=seed).fit(
+            np.column_stack([x1, x2]), y)
+        low, high = est.confidence_intervals_.T
+        assert est.bootstrap_distribution_.shape == (50, 4)
+        assert np.all(low <= est.atoms_) and np.all(est.atoms_ <= high)
+        covered.append((low <= truth) & (truth <= high))
+        widths.append(high - low)
+    # Nominal 95 %; a bootstrap of a plug-in runs a little short.
+    assert np.all(np.mean(covered, axis=0) >= 0.8)
+    # Wide enough to tell 0.01 from 0.1: S's interval is about +-0.03 bits here.
+    assert 0.02 < np.mean(widths, axis=0)[3] < 0.1

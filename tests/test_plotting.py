@@ -154,6 +154,11 @@ def test_pid_display_from_estimators_converts_units_and_names_modalities():
     assert one.units == "nats" and one.values_[0, 0] == pytest.approx(np.log(2))
     exact = PIDDisplay.from_estimator({"redundancy": 1.0, "uniqueness": [0, 0], "synergy": 0.0})
     assert exact.units == "bits" and exact.values_.tolist() == [[1.0, 0.0, 0.0, 0.0]]
+    # An estimate beside the truth.
+    both = PIDDisplay.from_estimator(ests["a"], units="bits", reference={
+        "redundancy": 0.9, "uniqueness": [0, 1], "synergy": 0.0, "units": "bits"})
+    np.testing.assert_allclose(both.values_, [[1, 0, 1, 0], [0.9, 0, 1, 0]], atol=1e-12)
+    assert [t.get_text() for t in both.ax_.get_xticklabels()] == ["estimate", "truth"]
 
 
 def test_pid_display_errors():

@@ -26,8 +26,9 @@ def add_arguments(parser):
     parser.add_argument("--units", choices=["bits", "nats"], default="bits",
                         help="information units (default: bits)")
     parser.add_argument("--estimator", choices=["plugin", "batch"], default="plugin",
-                        help="plugin: discretise each modality, then decompose exactly; "
-                             "batch: the neural batch estimator, no discretisation "
+                        help="plugin: discretise each modality, then decompose exactly "
+                             "(PIDEstimator); batch: the neural batch estimator, no "
+                             "discretisation (BatchPIDEstimator) "
                              "(default: plugin)")
     parser.add_argument("--n-clusters", type=int, default=20, metavar="K",
                         help="codes per modality when discretising continuous features "
@@ -55,7 +56,7 @@ def parse_pair(text):
 
 
 def run(args):
-    from ..pid import PIDEstimator
+    from ..pid import BatchPIDEstimator, PIDEstimator
 
     blocks, names, y = load_modalities(
         args.file, target=args.target, modality_dims=args.modality_dims, need_target=True
@@ -73,21 +74,23 @@ def run(args):
             raise CLIError(f"--{option.replace('_', '-')} must be an integer >= {least}; "
                            f"got {value}")
     X = np.hstack([blocks[i], blocks[j]])
+    common = dict(modality_dims=[blocks[i].shape[1], blocks[j].shape[1]], units=args.units,
+                  n_bins_y=args.n_bins_y, y_threshold=args.y_threshold,
+                  random_state=args.random_state)
+    if args.estimator == "batch":
+        pid = BatchPIDEstimator(**common)
+    else:
+        pid = PIDEstimator(n_clusters=args.n_clusters, n_permutations=args.permutations,
+                           reference="logistic", **common)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        pid = PIDEstimator(
-            modality_dims=[blocks[i].shape[1], blocks[j].shape[1]], units=args.units,
-            estimator=args.estimator, n_clusters=args.n_clusters, n_permutations=args.permutations,
-            n_bins_y=args.n_bins_y, y_threshold=args.y_threshold,
-            random_state=args.random_state,
-        ).fit(X, y)
+        pid.fit(X, y)
     labels = ["redundancy R", f"unique U1 ({names[i]})", f"unique U2 ({names[j]})",
               "synergy S", "total I(X1,X2;Y)"]
-    atoms = [pid.redundancy_, *pid.uniqueness_, pid.synergy_]
-    values = np.array([*atoms, sum(atoms)])
+    values = np.append(pid.atoms_, pid.mutual_info_)
     # The batch estimator has no plug-in bias, so no corrected column.
     corrected = (np.append(pid.corrected_, np.sum(pid.corrected_))
-                 if args.estimator == "plugin" else None)
+                 if isinstance(pid, PIDEstimator) else None)
     print(f"{args.file}: {X.shape[0]} samples, {pid.target_coder_.n_codes_} classes; modalities "
           f"{names[i]} ({blocks[i].shape[1]} columns), {names[j]} ({blocks[j].shape[1]} columns)")
     width = max(map(len, labels))
@@ -97,6 +100,10 @@ def run(args):
         share = f"{100 * value / values[-1]:5.1f}%" if values[-1] > 0 else "     -"
         row = f"{label:<{width}}  {value:8.4f}  {share}"
         print(row if corrected is None else f"{row}  {corrected[k]:14.4f}")
+    if corrected is not None:
+        print(f"information retained by the discretisation: "
+              f"{100 * pid.information_retained_:.0f}% of {pid.reference_info_:.4f} {args.units} "
+              "(a cross-fitted logistic regression's lower bound on I(X1,X2;Y))")
     for warning in caught:
         print(f"note: {warning.message}", file=sys.stderr)
     if args.plot:

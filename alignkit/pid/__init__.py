@@ -4,11 +4,11 @@ Redundancy (information both modalities carry), uniqueness (information only
 one carries) and synergy (information only their combination carries), in the
 BROJA definition, computed by an interior-point solver with a certified
 duality gap. :func:`pid_from_joint` takes a probability table,
-:func:`pid_from_samples` discrete samples and :class:`PIDEstimator`
-continuous multimodal data.
+:func:`pid_from_samples` discrete samples, and :class:`PIDEstimator` (plug-in)
+and :class:`BatchPIDEstimator` (neural batch route) continuous multimodal data.
 """
 
 from ._decomposition import PIDBiasWarning, PIDResult, pid_from_joint, pid_from_samples
-from ._estimator import PIDEstimator
+from ._estimator import BatchPIDEstimator, PIDEstimator
 
-__all__ = ["PIDBiasWarning", "PIDEstimator", "PIDResult", "pid_from_joint", "pid_from_samples"]
+__all__ = ["BatchPIDEstimator", "PIDBiasWarning", "PIDEstimator", "PIDResult", "pid_from_joint", "pid_from_samples"]

@@ -134,7 +134,7 @@ def out_of_fold_posteriors(classifier, features, y, n_jobs, random_state):
     n_folds = min(MAX_FOLDS, int(np.bincount(y).min()))
     if n_folds < 2:
         raise ValueError(
-            "estimator='batch' cross-fits its classifiers and needs at least 2 samples of "
+            "Cross-fitting the classifiers needs at least 2 samples of "
             f"every class; the smallest class has {int(np.bincount(y).min())}."
         )
     folds = StratifiedKFold(n_folds, shuffle=True, random_state=random_state)

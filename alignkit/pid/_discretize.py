@@ -1,11 +1,11 @@
 """Turning one modality's features, or a target, into integer codes."""
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import KBinsDiscretizer, Normalizer
+from sklearn.preprocessing import FunctionTransformer, KBinsDiscretizer, normalize
 
 __all__ = ["ModalityCoder", "fit_target_coder"]
 
@@ -31,6 +31,31 @@ class _Categories:
         return codes
 
 
+class _ScaleFree(TransformerMixin, BaseEstimator):
+    """Divide by the largest magnitude seen in ``fit``.
+
+    PCA, KMeans and quantiles give the same codes for ``c * X`` as for ``X``
+    in exact arithmetic, but not in floating point far from scale 1 (their
+    squares under- or overflow at ``|X| ~ 1e-160`` or ``1e160``): a data set
+    is brought to scale 1 first, so its codes do not depend on its units.
+    """
+
+    def fit(self, X, y=None):
+        largest = np.max(np.abs(X)) if X.size else 0.0
+        self.scale_ = largest if largest > 0 else 1.0
+        return self
+
+    def transform(self, X):
+        return X / self.scale_
+
+
+def _unit_rows(X):
+    """Rows L2-normalised without under- or overflow: each row is first divided
+    by its largest magnitude (``sklearn.preprocessing.normalize`` squares it)."""
+    largest = np.max(np.abs(X), axis=1, keepdims=True)
+    return normalize(X / np.where(largest > 0, largest, 1.0))
+
+
 class ModalityCoder:
     """Discretise one modality's block of columns into ``n_codes_`` codes.
 
@@ -52,7 +77,9 @@ class ModalityCoder:
         self.what = what
 
     def _projection(self, X, n_components):
-        steps = [Normalizer()] if self.row_normalize and X.shape[1] > 1 else []
+        steps = [_ScaleFree()]
+        if self.row_normalize and X.shape[1] > 1:
+            steps.append(FunctionTransformer(_unit_rows))
         n_components = min(n_components, *X.shape)
         if n_components < X.shape[1]:
             steps.append(PCA(n_components=n_components, random_state=self.random_state))

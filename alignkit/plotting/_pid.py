@@ -143,8 +143,9 @@ class PIDDisplay:
         return self
 
     @classmethod
-    def from_estimator(cls, pid, *, name=None, units=None, ax=None, **plot_kw):
-        """Plot the PID of one fitted estimator.
+    def from_estimator(cls, pid, *, name=None, reference=None, reference_name="truth",
+                       units=None, ax=None, **plot_kw):
+        """Plot the PID of one fitted estimator, optionally beside a reference.
 
         Parameters
         ----------
@@ -154,7 +155,12 @@ class PIDDisplay:
             with ``redundancy``, ``uniqueness`` and ``synergy``, e.g. the
             exact decomposition of a joint distribution.
         name : str, default=None
-            Label of the bar.
+            Label of the bar (``"estimate"`` when there is a reference).
+        reference : PIDEstimator, PIDResult or mapping, default=None
+            A decomposition drawn beside the estimate, e.g. the exact one of
+            the generator's joint (:func:`~alignkit.pid.pid_from_joint`).
+        reference_name : str, default="truth"
+            Label of the reference's bar.
         units : {"bits", "nats"}, default=None
             Convert to these units; ``None`` keeps the estimator's.
         ax : matplotlib Axes, default=None
@@ -167,9 +173,11 @@ class PIDDisplay:
         display : PIDDisplay
             The plotted display.
         """
-        return cls.from_estimators(
-            {name: pid} if name is not None else [pid], units=units, ax=ax, **plot_kw
-        )
+        if reference is not None:
+            bars = {name if name is not None else "estimate": pid, reference_name: reference}
+        else:
+            bars = {name: pid} if name is not None else [pid]
+        return cls.from_estimators(bars, units=units, ax=ax, **plot_kw)
 
     @classmethod
     def from_estimators(cls, estimators, *, units=None, ax=None, **plot_kw):
