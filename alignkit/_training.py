@@ -162,25 +162,40 @@ class PerModalityGradientClipping(Callback):
 
 
 class DivergenceGuard(Callback):
-    """Stop training with an error as soon as a batch loss is not finite.
+    """Stop training with an error as soon as a batch loss diverges.
 
-    ``advice`` ends the message; by default, the aligned estimators' remedies.
+    A loss diverges when it is not finite, or when it exceeds ``factor``
+    times the first epoch's mean training loss (at least ``factor``): a run
+    whose loss explodes to 1e31 without reaching NaN would otherwise end at
+    chance accuracy with no word. ``advice`` ends the message; by default,
+    the aligned estimators' remedies.
     """
 
-    def __init__(self, advice=None):
+    def __init__(self, advice=None, factor=1e6):
         self.advice = advice
+        self.factor = factor
+
+    def on_train_begin(self, net, **kwargs):
+        self.limit_ = math.inf
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 1:
+            self.limit_ = self.factor * max(abs(net.history[0, "train_loss"]), 1.0)
 
     def on_batch_end(self, net, training, **kwargs):
         key = "train_loss" if training else "valid_loss"
         loss = net.history[-1, "batches", -1, key]
-        if not math.isfinite(loss):
-            advice = self.advice or (
-                f"Try a lower lr (now {net.lr}), a higher temperature (now "
-                f"{float(net.module_.temperature):.3g}) or grad_clip."
-            )
-            raise FloatingPointError(
-                f"Training diverged in epoch {len(net.history)}: the {key} became {loss}. {advice}"
-            )
+        if math.isfinite(loss) and abs(loss) <= self.limit_:
+            return
+        advice = self.advice or (
+            f"Try a lower lr (now {net.lr}), a higher temperature (now "
+            f"{float(net.module_.temperature):.3g}) or grad_clip."
+        )
+        what = (f"became {loss}" if not math.isfinite(loss) else
+                f"reached {loss:.3g}, over {self.factor:.0e} times its first epoch's value")
+        raise FloatingPointError(
+            f"Training diverged in epoch {len(net.history)}: the {key} {what}. {advice}"
+        )
 
 
 class EpochProgressBar(Callback):

@@ -307,6 +307,30 @@ def test_diverging_loss_stops_with_an_error_naming_the_epoch(rng):
             k: v for k, v in SMALL.items() if k != "lr"}).fit(X * 1e30, y)
 
 
+class _ExplodingEncoder(torch.nn.Module):
+    """A linear encoder whose output grows tenfold with every training step."""
+
+    def __init__(self, input_dim, embed_dim):
+        super().__init__()
+        self.linear = torch.nn.Linear(input_dim, embed_dim)
+        self.steps = 0
+
+    def forward(self, x):
+        if self.training:
+            self.steps += 1
+        return self.linear(x) * 10.0 ** min(self.steps, 30)
+
+
+def test_a_loss_that_explodes_without_becoming_nan_stops_with_an_error(rng):
+    X, y = _two_modalities(rng)
+    model = AlignedMultimodalClassifier(encoder=_ExplodingEncoder, max_epochs=30, random_state=0,
+                                        **{k: v for k, v in SMALL.items() if k != "max_epochs"})
+    with pytest.raises(FloatingPointError,
+                       match=r"diverged in epoch \d+: the (train|valid)_loss reached .*over 1e\+06 "
+                             r"times its first epoch's value.*lower lr"):
+        model.fit(X, y)
+
+
 def test_cuda_requested_without_cuda_is_an_error(rng):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
