@@ -9,6 +9,8 @@ import argparse
 import importlib
 import sys
 
+from .. import __version__
+
 _COMMANDS = ["_demo", "_pid", "_align"]
 
 
@@ -36,6 +38,7 @@ def build_parser():
         prog="alignkit",
         description="Measure and control multimodal representation alignment.",
     )
+    parser.add_argument("--version", action="version", version=f"alignkit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module_name in _COMMANDS:
         module = importlib.import_module(f"{__name__}.{module_name}")
