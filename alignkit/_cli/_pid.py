@@ -55,7 +55,7 @@ def parse_pair(text):
 
 
 def run(args):
-    from ..pid import PIDEstimator
+    from ..pid import PIDEstimator, PIDSolverError
 
     blocks, names, y = load_modalities(
         args.file, target=args.target, modality_dims=args.modality_dims, need_target=True
@@ -75,12 +75,16 @@ def run(args):
     X = np.hstack([blocks[i], blocks[j]])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        pid = PIDEstimator(
+        estimator = PIDEstimator(
             modality_dims=[blocks[i].shape[1], blocks[j].shape[1]], units=args.units,
             estimator=args.estimator, n_clusters=args.n_clusters, n_permutations=args.permutations,
             n_bins_y=args.n_bins_y, y_threshold=args.y_threshold,
             random_state=args.random_state,
-        ).fit(X, y)
+        )
+        try:
+            pid = estimator.fit(X, y)
+        except PIDSolverError as exc:  # refused, not an uncertified number: exit 2
+            raise CLIError(str(exc)) from exc
     labels = ["redundancy R", f"unique U1 ({names[i]})", f"unique U2 ({names[j]})",
               "synergy S", "total I(X1,X2;Y)"]
     atoms = [pid.redundancy_, *pid.uniqueness_, pid.synergy_]

@@ -8,7 +8,9 @@ duality gap. :func:`pid_from_joint` takes a probability table,
 continuous multimodal data.
 """
 
-from ._decomposition import PIDBiasWarning, PIDResult, pid_from_joint, pid_from_samples
+from ._decomposition import (PIDBiasWarning, PIDResult, PIDSolverError, pid_from_joint,
+                             pid_from_samples)
 from ._estimator import PIDEstimator
 
-__all__ = ["PIDBiasWarning", "PIDEstimator", "PIDResult", "pid_from_joint", "pid_from_samples"]
+__all__ = ["PIDBiasWarning", "PIDEstimator", "PIDResult", "PIDSolverError", "pid_from_joint",
+           "pid_from_samples"]
