@@ -133,7 +133,8 @@ class BrojaSolution:
     """The minimiser ``q`` and how it was reached (objective and gap in nats).
 
     ``objective`` is ``f(q) = -H_q(Y | X1, X2)``; ``duality_gap`` bounds
-    ``objective - min f`` from above.
+    ``objective - min f`` from above; ``method`` is the stage that certified it
+    ("interior-point", "barrier", or "trivial" for a single class).
     """
 
     q: np.ndarray
