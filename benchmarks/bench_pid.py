@@ -23,7 +23,7 @@ the check for a change to the solver. ``--dense-max N`` sets the new solver's
 cvxpy is not needed for it.
 
 With ``--corpus`` it instead solves every table of the test corpus
-(tests/pid_corpus.py: about 520 tables of boundary-optimum families) with
+(tests/pid_corpus.py: 521 tables of boundary-optimum families) with
 both routes, once each, and reports the median and worst time per table of
 each, the share of tables whose solve took the barrier fallback, and the
 largest objective difference.
