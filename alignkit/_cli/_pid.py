@@ -56,7 +56,7 @@ def parse_pair(text):
 
 
 def run(args):
-    from ..pid import BatchPIDEstimator, PIDEstimator
+    from ..pid import BatchPIDEstimator, PIDEstimator, PIDSolverError
 
     blocks, names, y = load_modalities(
         args.file, target=args.target, modality_dims=args.modality_dims, need_target=True
@@ -84,7 +84,10 @@ def run(args):
                            reference="logistic", **common)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        pid.fit(X, y)
+        try:
+            pid.fit(X, y)
+        except PIDSolverError as exc:  # refused, not an uncertified number: exit 2
+            raise CLIError(str(exc)) from exc
     labels = ["redundancy R", f"unique U1 ({names[i]})", f"unique U2 ({names[j]})",
               "synergy S", "total I(X1,X2;Y)"]
     values = np.append(pid.atoms_, pid.mutual_info_)

@@ -6,7 +6,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
@@ -14,7 +13,7 @@ from sklearn.utils.validation import check_array, check_consistent_length, colum
 from ..utils import entropy
 from ._solver import solve_broja
 
-__all__ = ["PIDBiasWarning", "PIDResult", "pid_from_joint", "pid_from_samples"]
+__all__ = ["PIDBiasWarning", "PIDResult", "PIDSolverError", "pid_from_joint", "pid_from_samples"]
 
 UNIT_SCALE = {"nats": 1.0, "bits": 1.0 / np.log(2.0)}
 # Fewer samples per joint-histogram cell than this triggers a PIDBiasWarning.
@@ -32,6 +31,18 @@ class PIDBiasWarning(UserWarning):
 
     The bias inflates synergy (see :func:`pid_from_samples`); a shuffled-label
     null (``n_permutations``) measures it.
+    """
+
+
+class PIDSolverError(RuntimeError):
+    """The BROJA solver could not certify its minimum to ``tol``: no PID is returned.
+
+    A :class:`RuntimeError`: the input was valid, the computation failed. The
+    message names the table's shape, the certified duality gap reached and what
+    to try. The solver's interior-point method hands over to a globally
+    convergent barrier method when it stalls, so this means that ``max_iter``
+    ran out or that round-off stopped progress above ``tol`` (then a larger
+    ``tol`` is the remedy); please report such a table.
     """
 
 
@@ -61,12 +72,17 @@ class PIDResult:
         The minimiser ``Q`` of ``I_Q(X1, X2; Y)`` among the tables with
         ``P``'s ``(x1, y)`` and ``(x2, y)`` marginals (exactly, to round-off).
     n_iter : int
-        Interior-point iterations.
+        Newton iterations of the solver, both of its methods together.
     duality_gap : float
         Certified bound on how far ``I_Q(X1, X2; Y)`` lies above its minimum,
-        and so on the solver error of each atom.
+        and so on the solver error of each atom; at most ``tol``.
     converged : bool
-        Whether ``duality_gap <= tol``.
+        Always True: a solve that cannot certify ``duality_gap <= tol`` raises
+        :class:`PIDSolverError` instead.
+    solver : {"interior-point", "barrier", "trivial"}
+        The method that certified the minimum: the fast interior-point path,
+        the barrier fallback it hands over to when it stalls, or none (one
+        class, nothing to minimise).
     n_samples : int or None
         Sample count behind ``joint`` (:func:`pid_from_samples`), else None.
     bias : ndarray of shape (4,) or None
@@ -92,6 +108,7 @@ class PIDResult:
     n_iter: int
     duality_gap: float
     converged: bool
+    solver: str = "interior-point"
     n_samples: int = None
     bias: np.ndarray = None
     corrected: np.ndarray = None
@@ -129,15 +146,22 @@ def check_joint(P):
     return P / total
 
 
+def _refuse(P, solution, tol, max_iter, problem):
+    shape = "x".join(map(str, P.shape))
+    raise PIDSolverError(
+        f"The BROJA solver could not certify the PID of this {shape} table: {problem} "
+        f"(certified duality gap {solution.duality_gap:.3g} nats, tol={tol:.3g}, "
+        f"{solution.n_iter} of max_iter={max_iter} iterations). Try a larger max_iter or "
+        f"tol, and please report the table."
+    )
+
+
 def decompose(P, units, tol, max_iter):
-    """The PID of a validated table (no sampling information)."""
+    """The PID of a validated table (no sampling information); raises
+    :class:`PIDSolverError` unless the solver certified its minimum."""
     solution = solve_broja(P, tol=tol, max_iter=max_iter)
     if not solution.converged:
-        warnings.warn(
-            f"The PID solver stopped after max_iter={max_iter} iterations with a duality "
-            f"gap of {solution.duality_gap:.3g} nats > tol={tol:.3g}; increase max_iter.",
-            ConvergenceWarning,
-        )
+        _refuse(P, solution, tol, max_iter, "the gap stayed above tol")
     Q = solution.q
     # Q shares P's (x1, y) and (x2, y) marginals, so nine entropies give every
     # term: U1 = I_Q(X1; Y | X2) = I_Q(X1, X2; Y) - I(X2; Y), and so on.
@@ -149,6 +173,11 @@ def decompose(P, units, tol, max_iter):
     min_info = h_y + entropy(Q.sum(axis=2)) - entropy(Q)
     # Each is >= 0 for any Q with these marginals; clip the round-off.
     unique = np.maximum([min_info - info_2, min_info - info_1], 0.0)
+    # R and S are >= 0 at the minimum (the product coupling and P are feasible),
+    # so within the gap at a certified point; anything else is a solver fault.
+    slack = solution.duality_gap + 1e-12 * (1.0 + joint_info)
+    if min(info_1 - unique[0], joint_info - min_info) < -slack:
+        _refuse(P, solution, tol, max_iter, "its atoms break non-negativity")
     scale = UNIT_SCALE[units]
     return PIDResult(
         redundancy=scale * (info_1 - unique[0]),
@@ -161,6 +190,7 @@ def decompose(P, units, tol, max_iter):
         n_iter=solution.n_iter,
         duality_gap=scale * solution.duality_gap,
         converged=solution.converged,
+        solver=solution.method,
     )
 
 
@@ -175,7 +205,8 @@ def pid_from_joint(P, *, units="bits", tol=1e-10, max_iter=200):
     X1)`` and synergy ``S = I_P(X1, X2; Y) - I_Q*(X1, X2; Y)``.
 
     ``Q*`` is found by a primal-dual interior-point method on the problem's
-    dual, whose answer comes with a certified duality gap.
+    dual, which hands over to a globally convergent barrier method when it
+    stalls; the answer comes with a certified duality gap, or the call raises.
 
     Parameters
     ----------
@@ -187,14 +218,18 @@ def pid_from_joint(P, *, units="bits", tol=1e-10, max_iter=200):
         Stop when the certified duality gap, in nats, is at most ``tol``; it
         bounds the solver error of every atom.
     max_iter : int, default=200
-        Most interior-point iterations; a ``ConvergenceWarning`` says when they
-        were not enough.
+        Most Newton iterations of the solver (both of its methods together).
 
     Returns
     -------
     result : PIDResult
         ``redundancy``, ``uniqueness`` (shape (2,)), ``synergy``,
         ``mutual_info``, the optimal table and the solver's diagnostics.
+
+    Raises
+    ------
+    PIDSolverError
+        When the solver cannot certify the minimum to ``tol``.
 
     See Also
     --------
@@ -216,9 +251,20 @@ def pid_from_joint(P, *, units="bits", tol=1e-10, max_iter=200):
 
 
 def _codes(values, name):
+    shape = np.shape(values)
+    # column_or_1d's own message blames "y" whatever the argument.
+    if len(shape) != 1 and shape[1:] != (1,):
+        raise ValueError(f"{name} should be a 1d array, got an array of shape {shape} instead.")
     values = column_or_1d(values, warn=True)
     if values.dtype.kind in "fc":
         values = check_array(values.reshape(-1, 1), input_name=name, dtype=None).ravel()
+    if values.dtype == object:
+        kinds = sorted({type(v).__name__ for v in values})
+        if len(kinds) > 1:
+            raise ValueError(
+                f"{name} mixes value types ({', '.join(kinds)}); give each of x1, x2 and y "
+                "values of one type."
+            )
     return np.unique(values, return_inverse=True)[1].ravel()
 
 
@@ -269,7 +315,8 @@ def pid_from_samples(x1, x2, y, *, units="bits", n_permutations=0, random_state=
     tol : float, default=1e-10
         Certified duality-gap tolerance (nats) of each solve.
     max_iter : int, default=200
-        Most interior-point iterations per solve.
+        Most Newton iterations per solve; a solve that cannot certify its
+        minimum raises :class:`PIDSolverError`.
 
     Returns
     -------

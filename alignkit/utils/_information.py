@@ -6,8 +6,17 @@ __all__ = ["entropy", "mutual_information", "conditional_mutual_information"]
 
 
 def entropy(p):
-    """Shannon entropy in nats of a probability table of any shape (0 log 0 = 0)."""
+    """Shannon entropy in nats of a probability table of any shape (0 log 0 = 0).
+
+    A table with a non-finite cell raises ``ValueError`` rather than having
+    that cell dropped.
+    """
     p = np.asarray(p, dtype=np.float64).ravel()
+    if not np.isfinite(p).all():
+        raise ValueError(
+            f"entropy needs a finite probability table; {np.count_nonzero(~np.isfinite(p))} "
+            f"of its {p.size} cells are NaN or infinite."
+        )
     nz = p[p > 0]
     return float(-np.sum(nz * np.log(nz)))
 
