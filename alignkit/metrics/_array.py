@@ -148,6 +148,11 @@ def fill_doc(func):
     return func
 
 
+def is_dask(X):
+    """Whether ``X`` is a dask array (checked without importing dask)."""
+    return type(X).__module__.split(".")[0] == "dask"
+
+
 def ops_for(X):
     """The operation table for ``X``'s array library."""
     return _TorchOps if isinstance(X, torch.Tensor) else _NumpyOps
