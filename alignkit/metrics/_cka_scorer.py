@@ -15,7 +15,12 @@ from ._alignment import (
     mean_pairwise_alignment,
     resolve_metric,
 )
-from ._streaming import STREAMING_METRICS, AlignmentAccumulator, refuse_clip_quantile
+from ._streaming import (
+    STREAMING_METRICS,
+    AlignmentAccumulator,
+    min_samples,
+    refuse_clip_quantile,
+)
 
 
 class CKAScorer(BaseEstimator):
@@ -173,7 +178,9 @@ class CKAScorer(BaseEstimator):
         Returns
         -------
         self : CKAScorer
-            With ``score_`` and ``scores_`` over every row seen.
+            With ``score_`` and ``scores_`` over every row seen, once there
+            are enough rows for the metric (4 for ``"unbiased_cka"``, 2
+            otherwise).
         """
         if not isinstance(self.metric, str) or self.metric not in STREAMING_METRICS:
             raise ValueError(
@@ -192,12 +199,14 @@ class CKAScorer(BaseEstimator):
                 for i in range(len(self.modality_dims_)) for j in range(i, len(self.modality_dims_))
             }
         blocks = split_modalities(X, self.modality_dims_)
-        n_blocks = len(blocks)
-        self.scores_ = np.empty((n_blocks, n_blocks))
         for (i, j), accumulator in self.accumulators_.items():
             accumulator.partial_fit(blocks[i], blocks[j])
-            self.scores_[i, j] = self.scores_[j, i] = accumulator.score()
-        self.score_ = float(self.scores_[np.triu_indices(n_blocks, 1)].mean())
+        if accumulator.n_samples_seen_ >= min_samples(self.metric):
+            scores = np.empty((len(blocks), len(blocks)))
+            for (i, j), accumulator in self.accumulators_.items():
+                scores[i, j] = scores[j, i] = accumulator.score()
+            self.scores_ = scores
+            self.score_ = float(scores[np.triu_indices(len(blocks), 1)].mean())
         return self
 
     def score(self, X, y=None):

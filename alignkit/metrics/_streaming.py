@@ -35,6 +35,11 @@ def refuse_clip_quantile(clip_quantile, where):
         )
 
 
+def min_samples(metric):
+    """Rows a streaming metric needs (the unbiased HSIC divides by n - 3)."""
+    return 4 if metric == "unbiased_cka" else 2
+
+
 def _exponent(X):
     """The power of 2 just above ``X``'s largest absolute entry (0 for all zeros)."""
     largest = float(abs(X).max())
@@ -195,7 +200,7 @@ class _Moments:
         return float(correlations.clip(0.0, 1.0).sum()) / n_components
 
     def score(self, metric, *, n_components=10, clip=False):
-        minimum = 4 if metric == "unbiased_cka" else 2
+        minimum = min_samples(metric)
         if self.n < minimum:
             raise ValueError(f"{metric} needs at least {minimum} samples; got n_samples = {self.n}.")
         if metric == "svcca":
