@@ -71,15 +71,16 @@ class _Moments:
         exponents = [_exponent(A), _exponent(B)]
         A, B = (X if e is None else X * 2.0**-e for X, e in zip((A, B), exponents))
         d_a = A.shape[1]
-        X = torch.hstack([A, B]) if isinstance(A, torch.Tensor) else np.hstack([A, B])
+        lib = torch if isinstance(A, torch.Tensor) else np
+        X = lib.hstack([A, B])  # a new array: centred in place below
         # Relative to its first row the batch is free of any common offset; a
         # column constant in the batch is then exactly 0 and stays so.
-        origin = X[0].clone() if isinstance(X, torch.Tensor) else X[0].copy()
-        X = X - origin
+        origin = X[0] + 0.0
+        X -= origin
         mean = X.mean(0)
-        Xc = X - mean
-        p, q = (Xc[:, :d_a] ** 2).sum(1), (Xc[:, d_a:] ** 2).sum(1)
-        return cls(X.shape[0], origin, mean, Xc.T @ Xc, Xc.T @ p, Xc.T @ q, float(p @ p),
+        X -= mean
+        p, q = (lib.einsum("ij,ij->i", Y, Y) for Y in (X[:, :d_a], X[:, d_a:]))
+        return cls(X.shape[0], origin, mean, X.T @ X, X.T @ p, X.T @ q, float(p @ p),
                    float(p @ q), float(q @ q), d_a, exponents)
 
     def _scale_vector(self, ratio_a, ratio_b):
