@@ -11,11 +11,14 @@ from ._alignment import alignment_matrix, layer_alignment_matrix
 from ._cka import linear_cka, rbf_cka, unbiased_cka
 from ._cka_scorer import CKAScorer
 from ._knn import cknna, mutual_knn
+from ._model_alignment import model_alignment_matrix
 from ._scorers import make_alignment_scorer, modality_scorer
 from ._stats import AlignmentTestResult, adjust_pvalues, alignment_test
+from ._streaming import AlignmentAccumulator
 from ._svcca import svcca
 
 __all__ = [
+    "AlignmentAccumulator",
     "AlignmentTestResult",
     "CKAScorer",
     "adjust_pvalues",
@@ -25,6 +28,7 @@ __all__ = [
     "layer_alignment_matrix",
     "linear_cka",
     "make_alignment_scorer",
+    "model_alignment_matrix",
     "modality_scorer",
     "mutual_knn",
     "rbf_cka",

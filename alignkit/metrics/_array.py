@@ -168,6 +168,11 @@ def as_numpy(X):
     return X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X)
 
 
+def is_dask(X):
+    """Whether ``X`` is a dask array (checked without importing dask)."""
+    return type(X).__module__.split(".")[0] == "dask"
+
+
 def ops_for(X):
     """The operation table for ``X``'s array library."""
     return _TorchOps if isinstance(X, torch.Tensor) else _NumpyOps

@@ -15,6 +15,7 @@ from ._array import (
     check_pair,
     fill_doc,
     max_abs_exponent,
+    is_dask,
     ops_for,
     preprocess,
     row_chunk,
@@ -41,22 +42,29 @@ def hsic(trace_kl, k_sums, l_sums, k_diag, l_diag, n_samples, unbiased, *, clip=
     al. (2025). The biased estimate is never negative but for round-off,
     which is always clipped.
     """
-    n = n_samples
     if unbiased:
         trace_kl = trace_kl - float((k_diag * l_diag).sum())
         k_sums, l_sums = k_sums - k_diag, l_sums - l_diag
+    value = hsic_from_sums(trace_kl, float(k_sums.sum()), float(l_sums.sum()),
+                           float((k_sums * l_sums).sum()), n_samples, unbiased)
+    return max(value, 0.0) if clip or not unbiased else value
+
+
+def hsic_from_sums(trace_kl, k_total, l_total, sums_dot, n_samples, unbiased):
+    """The HSIC formula on scalars: ``tr(KL)``, ``1'K1``, ``1'L1`` and ``(K1)'(L1)``.
+
+    For ``unbiased`` the four are sums of the kernels with zeroed diagonals.
+    The one formula behind :func:`hsic` and the streaming accumulator (which
+    holds these sums, not the kernels' row sums); unclipped.
+    """
+    n = n_samples
+    if unbiased:
         value = (
-            trace_kl
-            + float(k_sums.sum()) * float(l_sums.sum()) / ((n - 1) * (n - 2))
-            - 2.0 * float((k_sums * l_sums).sum()) / (n - 2)
+            trace_kl + k_total * l_total / ((n - 1) * (n - 2)) - 2.0 * sums_dot / (n - 2)
         ) / (n * (n - 3))
     else:
-        value = (
-            trace_kl
-            - 2.0 * float((k_sums * l_sums).sum()) / n
-            + float(k_sums.sum()) * float(l_sums.sum()) / n**2
-        ) / (n - 1) ** 2
-    return max(float(value), 0.0) if clip or not unbiased else float(value)
+        value = (trace_kl - 2.0 * sums_dot / n + k_total * l_total / n**2) / (n - 1) ** 2
+    return float(value)
 
 
 def cka_ratio(hsic_ab, hsic_aa, hsic_bb):
@@ -149,6 +157,10 @@ def linear_cka(A, B, *, clip_quantile=None, normalize=False):
     >>> round(linear_cka(A, 3 * A @ Q), 6)
     1.0
     """
+    if is_dask(A) or is_dask(B):
+        from ._streaming import dask_score
+
+        return dask_score(A, B, "linear_cka", clip_quantile=clip_quantile, normalize=normalize)
     A, B = check_pair(A, B, min_samples=2, metric="linear_cka")
     return _linear_cka(preprocess(A, clip_quantile, normalize),
                        preprocess(B, clip_quantile, normalize), unbiased=False)
@@ -199,6 +211,11 @@ def unbiased_cka(A, B, *, clip=False, clip_quantile=None, normalize=False):
     >>> unbiased_cka(A, rng.normal(size=(500, 20))) < 0.01
     True
     """
+    if is_dask(A) or is_dask(B):
+        from ._streaming import dask_score
+
+        return dask_score(A, B, "unbiased_cka", clip_quantile=clip_quantile, normalize=normalize,
+                          clip=clip)
     A, B = check_pair(A, B, min_samples=4, metric="unbiased_cka (HSIC_1)")
     return _linear_cka(preprocess(A, clip_quantile, normalize),
                        preprocess(B, clip_quantile, normalize), unbiased=True, clip=clip)

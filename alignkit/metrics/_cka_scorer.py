@@ -17,6 +17,12 @@ from ._alignment import (
     resolve_metric,
 )
 from ._stats import alignment_test
+from ._streaming import (
+    STREAMING_METRICS,
+    AlignmentAccumulator,
+    min_samples,
+    refuse_clip_quantile,
+)
 
 
 class CKAScorer(BaseEstimator):
@@ -90,6 +96,9 @@ class CKAScorer(BaseEstimator):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during ``fit``, when ``X`` has string column
         names.
+    accumulators_ : dict of (int, int) to AlignmentAccumulator
+        After :meth:`partial_fit` only: the streaming statistics of every
+        pair of modalities ``i <= j``.
 
     See Also
     --------
@@ -98,6 +107,11 @@ class CKAScorer(BaseEstimator):
 
     Notes
     -----
+    :meth:`partial_fit` measures ``"linear_cka"``, ``"unbiased_cka"`` and
+    ``"svcca"`` exactly over batches of rows (see
+    :class:`~alignkit.metrics.AlignmentAccumulator`): ``score_`` after the
+    last batch equals ``fit`` on all the rows. ``fit`` starts afresh.
+
     Whether data is too small depends on the metric: the unbiased HSIC
     needs at least 4 samples, the k-NN metrics more than ``k``, SVCCA more
     than ``n_components``; otherwise ``fit`` and ``score`` raise a
@@ -173,6 +187,7 @@ class CKAScorer(BaseEstimator):
         """
         X = validate_data(self, X, reset=True, dtype=np.float64)
         fit_modality_layout(self)
+        self.__dict__.pop("accumulators_", None)
         func, options = self._metric_and_options()
         blocks = split_modalities(X, self.modality_dims_)
         self.scores_ = alignment_matrix(blocks, metric=func, **options)
@@ -200,6 +215,56 @@ class CKAScorer(BaseEstimator):
         self.calibrated_score_ = collect([r.calibrated for r in results])
         if self.confidence_level is not None:
             self.confidence_interval_ = collect([r.confidence_interval for r in results])
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Add a batch of rows to the alignment measured over every batch so far.
+
+        Exact for ``"linear_cka"``, ``"unbiased_cka"`` and ``"svcca"``:
+        after any sequence of batches, ``score_`` and ``scores_`` equal what
+        ``fit`` gives on all their rows, in memory independent of the
+        number of rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, sum(modality_dims))
+            A batch of rows, every modality's features side by side.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : CKAScorer
+            With ``score_`` and ``scores_`` over every row seen, once there
+            are enough rows for the metric (4 for ``"unbiased_cka"``, 2
+            otherwise).
+        """
+        if not isinstance(self.metric, str) or self.metric not in STREAMING_METRICS:
+            raise ValueError(
+                f"partial_fit streams the metrics {STREAMING_METRICS}, whose statistics add "
+                f"up across batches; got metric={self.metric!r}, which needs every row at "
+                "once: use fit."
+            )
+        refuse_clip_quantile(self.clip_quantile, "partial_fit")
+        first = not hasattr(self, "accumulators_")
+        X = validate_data(self, X, reset=first, dtype=np.float64)
+        if first:
+            fit_modality_layout(self)
+            self.accumulators_ = {
+                (i, j): AlignmentAccumulator(self.metric, n_components=self.n_components,
+                                             normalize=self.normalize)
+                for i in range(len(self.modality_dims_)) for j in range(i, len(self.modality_dims_))
+            }
+        blocks = split_modalities(X, self.modality_dims_)
+        for (i, j), accumulator in self.accumulators_.items():
+            accumulator.partial_fit(blocks[i], blocks[j])
+        if accumulator.n_samples_seen_ >= min_samples(self.metric):
+            scores = np.empty((len(blocks), len(blocks)))
+            for (i, j), accumulator in self.accumulators_.items():
+                scores[i, j] = scores[j, i] = accumulator.score()
+            self.scores_ = scores
+            self.score_ = float(scores[np.triu_indices(len(blocks), 1)].mean())
+        return self
 
     def score(self, X, y=None):
         """Alignment between the modality blocks of new samples.

@@ -2,7 +2,7 @@
 
 from numbers import Integral
 
-from ._array import center_columns, check_pair, fill_doc, ops_for, preprocess
+from ._array import center_columns, check_pair, fill_doc, is_dask, ops_for, preprocess
 
 
 def _top_directions(X, n_components, ops):
@@ -59,9 +59,14 @@ def svcca(A, B, n_components=10, *, clip_quantile=None, normalize=False):
     >>> round(svcca(A, A @ rng.normal(size=(6, 6)), n_components=6), 6)
     1.0
     """
-    A, B = check_pair(A, B, min_samples=2, metric="svcca")
     if isinstance(n_components, bool) or not isinstance(n_components, Integral) or n_components < 1:
         raise ValueError(f"n_components must be a positive int; got {n_components!r}.")
+    if is_dask(A) or is_dask(B):
+        from ._streaming import dask_score
+
+        return dask_score(A, B, "svcca", clip_quantile=clip_quantile, normalize=normalize,
+                          n_components=n_components)
+    A, B = check_pair(A, B, min_samples=2, metric="svcca")
     n_components = min(n_components, A.shape[0] - 1, A.shape[1], B.shape[1])
     A, B = (preprocess(X, clip_quantile, normalize) for X in (A, B))
     ops = ops_for(A)
