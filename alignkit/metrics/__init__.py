@@ -7,14 +7,12 @@ returns a Python float. Scorers turn them into ``GridSearchCV`` scoring
 entries, and :class:`CKAScorer` into an estimator.
 """
 
+from .._lazy import attach
 from ._alignment import alignment_matrix, layer_alignment_matrix
 from ._cka import linear_cka, rbf_cka, unbiased_cka
-from ._cka_scorer import CKAScorer
 from ._knn import cknna, mutual_knn
-from ._model_alignment import model_alignment_matrix
 from ._scorers import make_alignment_scorer, modality_scorer
 from ._stats import AlignmentTestResult, adjust_pvalues, alignment_test
-from ._streaming import AlignmentAccumulator
 from ._svcca import svcca
 
 __all__ = [
@@ -35,3 +33,10 @@ __all__ = [
     "svcca",
     "unbiased_cka",
 ]
+
+# Torch-backed (streaming accepts tensors and hooks torch models): imported on first use.
+__getattr__, __dir__ = attach(__name__, {
+    "AlignmentAccumulator": "._streaming",
+    "CKAScorer": "._cka_scorer",
+    "model_alignment_matrix": "._model_alignment",
+})

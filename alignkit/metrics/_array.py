@@ -3,14 +3,15 @@
 Every metric is written once against the operations numpy arrays and torch
 tensors share (``@``, ``.T``, ``.sum(axis)``, ``.cumsum(axis)``, comparisons,
 boolean indexing); the handful that differ live in :class:`_NumpyOps` and
-:class:`_TorchOps`. A torch tensor stays a tensor on its own device.
+``_torch_ops.TorchOps``. A torch tensor stays a tensor on its own device.
+torch is imported only when a tensor arrives, so the numpy path starts without it.
 """
 
 import math
+import sys
 from numbers import Real
 
 import numpy as np
-import torch
 from sklearn.utils import check_array
 
 
@@ -76,64 +77,6 @@ class _NumpyOps:
         return np.linalg.svd(X, compute_uv=False)
 
 
-class _TorchOps:
-    @staticmethod
-    def arange(n, like):
-        return torch.arange(n, device=like.device)
-
-    @staticmethod
-    def zeros(n, like):
-        return torch.zeros(n, dtype=torch.float64, device=like.device)
-
-    @staticmethod
-    def expm1(x):
-        return torch.expm1(x)
-
-    @staticmethod
-    def row_max(X):
-        return X.amax(1)
-
-    @staticmethod
-    def kth_smallest(values, k):
-        return torch.kthvalue(values, k + 1).values
-
-    @staticmethod
-    def kth_largest_per_row(S, k):
-        return torch.kthvalue(S, S.shape[1] - k + 1, dim=1).values
-
-    @staticmethod
-    def nonzero(mask):
-        return torch.nonzero(mask, as_tuple=True)
-
-    @staticmethod
-    def concatenate(arrays):
-        return torch.cat(arrays)
-
-    @staticmethod
-    def hstack(arrays):
-        return torch.hstack(arrays)
-
-    @staticmethod
-    def sort(x):
-        return torch.sort(x, stable=True)
-
-    @staticmethod
-    def searchsorted(sorted_values, values):
-        return torch.searchsorted(sorted_values, values)
-
-    @staticmethod
-    def bincount(index, weights, n):
-        return torch.bincount(index, weights=weights, minlength=n).to(torch.float64)
-
-    @staticmethod
-    def svd(X):
-        return torch.linalg.svd(X, full_matrices=False)
-
-    @staticmethod
-    def svdvals(X):
-        return torch.linalg.svdvals(X)
-
-
 _SHARED_DOCS = {
     "A_B": """A : array-like or torch.Tensor of shape (n_samples, n_features_a)
         First representation of the samples. A torch tensor (CUDA included)
@@ -163,9 +106,19 @@ def fill_doc(func):
     return func
 
 
+def is_tensor(X):
+    """Whether ``X`` is a torch tensor, checked without importing torch.
+
+    No tensor can exist before torch is imported, so an unimported torch
+    answers "no" at the cost of a dictionary look-up.
+    """
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(X, torch.Tensor)
+
+
 def as_numpy(X):
     """``X`` as a numpy array (a torch tensor is copied to the host)."""
-    return X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X)
+    return X.detach().cpu().numpy() if is_tensor(X) else np.asarray(X)
 
 
 def is_dask(X):
@@ -175,26 +128,11 @@ def is_dask(X):
 
 def ops_for(X):
     """The operation table for ``X``'s array library."""
-    return _TorchOps if isinstance(X, torch.Tensor) else _NumpyOps
+    if is_tensor(X):
+        from ._torch_ops import TorchOps
 
-
-def _tensor_as_float64(X, name):
-    if X.is_complex():
-        raise TypeError(f"{name} must hold real numbers; got a complex tensor.")
-    if X.ndim != 2:
-        raise ValueError(
-            f"{name} must be a 2-D (n_samples, n_features) tensor; got shape "
-            f"{tuple(X.shape)}. Use {name}.reshape(-1, 1) for a single feature."
-        )
-    if X.shape[0] < 1 or X.shape[1] < 1:
-        raise ValueError(
-            f"{name} must have at least 1 sample and 1 feature; got shape "
-            f"{tuple(X.shape)}."
-        )
-    X = X.detach().to(torch.float64)
-    if not bool(torch.isfinite(X).all()):
-        raise ValueError(f"{name} contains NaN or infinity; remove or impute them first.")
-    return X
+        return TorchOps
+    return _NumpyOps
 
 
 def check_pair(A, B, *, min_samples=1, metric="this metric"):
@@ -203,20 +141,10 @@ def check_pair(A, B, *, min_samples=1, metric="this metric"):
     Both come back as numpy arrays, or as torch tensors on the device of the
     tensor(s) given when either is one.
     """
-    tensors = [X for X in (A, B) if isinstance(X, torch.Tensor)]
-    if tensors:
-        device = tensors[0].device
-        if any(X.device != device for X in tensors):
-            raise ValueError(
-                f"A and B must be on the same device; got {A.device} and {B.device}."
-            )
-        A, B = (
-            _tensor_as_float64(
-                X if isinstance(X, torch.Tensor) else torch.as_tensor(np.asarray(X)),
-                name,
-            ).to(device)
-            for X, name in ((A, "A"), (B, "B"))
-        )
+    if is_tensor(A) or is_tensor(B):
+        from ._torch_ops import tensor_pair_as_float64
+
+        A, B = tensor_pair_as_float64(A, B)
     else:
         A, B = (
             check_array(X, dtype=np.float64, input_name=name)

@@ -8,25 +8,13 @@ duality gap. :func:`pid_from_joint` takes a probability table,
 and :class:`BatchPIDEstimator` (neural batch route) continuous multimodal data.
 """
 
-import importlib
-
+from .._lazy import attach
 from ._decomposition import (PIDBiasWarning, PIDResult, PIDSolverError, pid_from_joint,
                              pid_from_samples)
-
-# The estimators train torch models (the batch route, cross-fitted posteriors): imported on
-# first use, so the discrete functions above start without torch.
-_ESTIMATORS = {"BatchPIDEstimator": "._estimator", "PIDEstimator": "._estimator"}
 
 __all__ = ["BatchPIDEstimator", "PIDBiasWarning", "PIDEstimator", "PIDResult", "PIDSolverError",
            "pid_from_joint", "pid_from_samples"]
 
-
-def __getattr__(name):
-    if name not in _ESTIMATORS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = globals()[name] = getattr(importlib.import_module(_ESTIMATORS[name], __name__), name)
-    return value
-
-
-def __dir__():
-    return sorted([*globals(), *_ESTIMATORS])
+# The estimators train torch models (the batch route, cross-fitted posteriors).
+__getattr__, __dir__ = attach(__name__, dict.fromkeys(["BatchPIDEstimator", "PIDEstimator"],
+                                                      "._estimator"))
