@@ -141,3 +141,16 @@ def test_display_from_sweep_error_bars_delta_band_and_ceilings(data):
         LambdaSweepDisplay.from_sweep(sweep, scores=["f1"])
     with pytest.raises(ValueError, match="what lambda_sweep returned"):
         LambdaSweepDisplay.from_sweep({"lam": [0]})
+
+
+def test_a_dask_cluster_runs_the_same_sweep(data):
+    distributed = pytest.importorskip("distributed")
+    X, y = data
+    local = lambda_sweep(SeedEffect(noise=1.0), X, y, lams=[0, 1], seeds=3)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+        with parallel_config(backend="dask"):
+            on_dask = lambda_sweep(SeedEffect(noise=1.0), X, y, lams=[0, 1], seeds=3, n_jobs=-1)
+    columns = ["lam", "scorer", "mean", "sem", "delta", "delta_sem", "t"]
+    np.testing.assert_allclose(on_dask.summary[columns[2:]].to_numpy(dtype=float),
+                               local.summary[columns[2:]].to_numpy(dtype=float))
