@@ -76,7 +76,7 @@ for r in REDUNDANCY:
 # The paired differences
 # ----------------------
 # One row per scorer and λ: the mean over seeds and its s.e., the paired Δ
-# from λ = 0, its s.e. and t (2 degrees of freedom: |t| > 4.3 is the
+# from λ = 0, its s.e. and t (2 degrees of freedom: ``|t| > 4.3`` is the
 # two-sided 5 % level).
 for r, (sweeps, ceilings) in results.items():
     print(f"r = {r}: Bayes ceilings m0 {ceilings['X1']:.3f}, m1 {ceilings['X2']:.3f}, "
