@@ -15,7 +15,7 @@ Cases (each with an exact decomposition, in bits):
   ~1e-6), y = AND, XOR or COPY (2 b1 + b2) of them: the gate's exact PID.
 
 Estimators: ``PIDEstimator`` with each discretiser it offers (``kmeans``, the
-default, and ``quantile``), its bias-corrected atoms (``kmeans-corrected``,
+default, ``quantile`` and ``posterior``), its bias-corrected atoms (``kmeans-corrected``,
 ``corrected_``), without row normalisation (``kmeans-raw``), and
 ``BatchPIDEstimator`` (``batch``). Reported per case and sample size: each atom's
 estimate, the largest atom error, whether the largest estimated atom is the
@@ -92,6 +92,10 @@ def estimate(name, X, y, dims, seed):
         warnings.simplefilter("ignore")
         if name == "batch":
             est = BatchPIDEstimator(modality_dims=dims, random_state=seed).fit(X, y)
+            atoms = est.atoms_
+        elif name == "posterior":
+            est = PIDEstimator(modality_dims=dims, discretizer="posterior",
+                               random_state=seed).fit(X, y)
             atoms = est.atoms_
         else:
             discretizer = "quantile" if name == "quantile" else "kmeans"

@@ -235,3 +235,48 @@ def test_bootstrap_intervals_cover_the_true_atoms():
     assert np.all(np.mean(covered, axis=0) >= 0.8)
     # Wide enough to tell 0.01 from 0.1: S's interval is about +-0.03 bits here.
     assert 0.02 < np.mean(widths, axis=0)[3] < 0.1
+
+
+def _gates(n, seed=0):
+    rng = np.random.default_rng(seed)
+    b1, b2 = rng.integers(0, 2, size=(2, n))
+    X = np.hstack([noisy_copy(b1, rng, 2), noisy_copy(b2, rng, 2)])
+    return X, {"AND": b1 & b2, "XOR": b1 ^ b2, "COPY": 2 * b1 + b2}
+
+
+@pytest.mark.parametrize("gate", ["AND", "XOR", "COPY"])
+def test_posterior_discretizer_recovers_the_gates(gate):
+    X, labels = _gates(1000)
+    y = labels[gate]
+    table = np.zeros((2, 2, 4))
+    for a in range(2):
+        for b in range(2):
+            table[a, b, {"AND": a & b, "XOR": a ^ b, "COPY": 2 * a + b}[gate]] = 0.25
+    truth = pid_from_joint(table[:, :, table.sum(axis=(0, 1)) > 0]).atoms
+    est = PIDEstimator(modality_dims=[2, 2], discretizer="posterior", n_clusters=8,
+                       n_bootstrap=10, random_state=0).fit(X, y)
+    np.testing.assert_allclose(est.atoms_, truth, atol=0.05)
+    # The identities hold with S from the joint classifier's bound.
+    assert est.mutual_info_ == pytest.approx(est.atoms_.sum())
+    assert est.synergy_ == pytest.approx(max(est.joint_info_bound_ - est.atoms_[:3].sum(), 0))
+    assert est.bias_[3] == 0.0 and np.all(est.corrected_ <= est.atoms_ + 1e-12)
+    np.testing.assert_array_equal(est.transform(X), np.column_stack(
+        [c.transform(b) for c, b in zip(est.coders_, (X[:, :2], X[:, 2:]))]))
+    assert est.transform(X).max() < 8 and est.confidence_intervals_.shape == (4, 2)
+
+
+def test_posterior_discretizer_warns_when_the_joint_classifier_underfits():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, labels = _gates(1000)
+    # Reads only the first column: each modality's bit, but of both only b1.
+    first_column = make_pipeline(FunctionTransformer(lambda Z: Z[:, :1]), LogisticRegression())
+    est = PIDEstimator(modality_dims=[2, 2], discretizer="posterior", n_clusters=4,
+                       classifier=first_column, random_state=0)
+    with pytest.warns(PIDBiasWarning, match=r"bound on I\(X1, X2; Y\).*synergy is set to 0"):
+        est.fit(X, labels["COPY"])
+    assert est.joint_info_bound_ == pytest.approx(1.0, abs=0.05)
+    assert est.synergy_ == 0.0
+    np.testing.assert_allclose(est.atoms_, [0, 1, 1, 0], atol=0.05)

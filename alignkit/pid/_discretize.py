@@ -7,7 +7,9 @@ from sklearn.decomposition import PCA
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, KBinsDiscretizer, normalize
 
-__all__ = ["ModalityCoder", "fit_target_coder"]
+from ._batch import PROB_FLOOR, out_of_fold_posteriors
+
+__all__ = ["ModalityCoder", "PosteriorCoder", "fit_target_coder"]
 
 
 class _Categories:
@@ -120,6 +122,39 @@ class ModalityCoder:
 
     def transform(self, X):
         return self.labels_.transform(self._raw(X))
+
+
+class PosteriorCoder:
+    """Discretise one modality by clustering its class posterior ``log p(y | x)``.
+
+    ``p(y | x)`` is a sufficient statistic of ``x`` for ``y``, so codes that
+    keep it keep the ``(x, y)`` marginal that R, U1 and U2 depend on. The codes
+    ``fit`` returns cluster out-of-fold posteriors (a classifier that saw a
+    sample would overstate what its code says about ``y``); ``transform``
+    uses the classifier refitted on all of the data.
+    """
+
+    def __init__(self, classifier, n_clusters, n_jobs, random_state):
+        self.classifier = classifier
+        self.n_clusters = n_clusters
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def fit(self, X, y_codes):
+        """Fit; return the codes of ``X`` from its out-of-fold posteriors."""
+        posteriors = out_of_fold_posteriors(self.classifier, X, y_codes, self.n_jobs,
+                                            self.random_state)
+        log_post = np.log(posteriors)
+        k = min(self.n_clusters, len(np.unique(log_post, axis=0)))
+        self.kmeans_ = KMeans(n_clusters=k, n_init=1, random_state=self.random_state).fit(log_post)
+        self.model_ = clone(self.classifier).fit(X, y_codes)
+        self.n_codes_ = k
+        return self.kmeans_.labels_.astype(np.intp)
+
+    def transform(self, X):
+        posteriors = np.maximum(self.model_.predict_proba(X), PROB_FLOOR)
+        log_post = np.log(posteriors / posteriors.sum(axis=1, keepdims=True))
+        return self.kmeans_.predict(log_post).astype(np.intp)
 
 
 class _ThresholdCoder:

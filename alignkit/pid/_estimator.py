@@ -25,9 +25,9 @@ from sklearn.utils.validation import (
 from .._training import resolve_device
 from ..utils import entropy, fit_modality_layout, mutual_information, split_modalities
 from ..utils._modalities import check_pair_index
-from ._batch import fit_batch_pid, out_of_fold_posteriors
+from ._batch import default_classifier, fit_batch_pid, out_of_fold_posteriors
 from ._decomposition import UNIT_SCALE, PIDBiasWarning, decompose, histogram, pid_of_codes
-from ._discretize import ModalityCoder, fit_target_coder
+from ._discretize import ModalityCoder, PosteriorCoder, fit_target_coder
 
 __all__ = ["BatchPIDEstimator", "PIDEstimator"]
 
@@ -187,10 +187,19 @@ class PIDEstimator(_BasePID):
     Parameters
     ----------
     {shared}
-    discretizer : {{"kmeans", "quantile"}}, estimator or None, default="kmeans"
+    discretizer : {{"kmeans", "quantile", "posterior"}}, estimator or None, \
+            default="kmeans"
         How each modality becomes codes. ``"kmeans"``: optional row
         normalisation, PCA, KMeans. ``"quantile"``: the same normalisation,
-        the first principal component, ``n_clusters`` quantile bins. An
+        the first principal component, ``n_clusters`` quantile bins.
+        ``"posterior"``: KMeans into ``n_clusters`` of the modality's
+        out-of-fold class posterior ``log p(y | x)`` from ``classifier`` (a
+        sufficient statistic of ``x`` for ``y``, so the ``(x, y)`` marginals
+        that R, U1 and U2 depend on are kept), and ``S = I(X1, X2; Y) - min
+        I_Q`` with ``I(X1, X2; Y)`` from the joint classifier's cross-fitted
+        bound ``joint_info_bound_`` instead of the sparse plug-in histogram
+        (0 where the bound lies below ``min I_Q``, with a warning beyond
+        0.01 nats); ``n_components`` and ``row_normalize`` are unused. An
         estimator with ``fit`` and ``predict`` (a clusterer) is cloned per
         modality. ``None``: each modality is one column of discrete codes.
     n_clusters : int, default=20
@@ -236,6 +245,12 @@ class PIDEstimator(_BasePID):
         that, it stays a lower bound). ``fit`` warns when less than half is
         kept: then the atoms describe the codes, not the data. ``None``: not
         measured (it costs the cross-fitted classifier).
+    classifier : estimator with ``predict_proba``, default=None
+        For ``discretizer="posterior"``: cloned for ``p(y | x1)``,
+        ``p(y | x2)`` and ``p(y | x1, x2)``, predicted out of fold (up to 5
+        stratified folds). ``None``: logistic regression on the standardised
+        features and their pairwise products (as :class:`BatchPIDEstimator`).
+        Otherwise unused.
     random_state : int, RandomState instance or None, default=None
         Seeds the discretisers, the permutations and the reference's folds.
 
@@ -260,7 +275,10 @@ class PIDEstimator(_BasePID):
     duality_gap_ : float
         Certified bound on the solver error of each atom, in ``units``.
     bias_ : ndarray of shape (4,)
-        Estimated plug-in bias of (R, U1, U2, S).
+        Estimated plug-in bias of (R, U1, U2, S) (0 for S with
+        ``discretizer="posterior"``, whose S is not a plug-in estimate; the S
+        column of the null is then the codes' plug-in synergy, which makes
+        its p-value conservative).
     corrected_ : ndarray of shape (4,)
         Bias-corrected (R, U1, U2, S).
     null_distribution_ : ndarray of shape (n_permutations, 4)
@@ -275,6 +293,9 @@ class PIDEstimator(_BasePID):
         ``n_bootstrap > 0``.
     bootstrap_distribution_ : ndarray of shape (n_bootstrap, 4)
         (R, U1, U2, S) of each resample; only when ``n_bootstrap > 0``.
+    joint_info_bound_ : float
+        ``H(Y)`` less the joint classifier's out-of-fold cross-entropy, a
+        lower bound on ``I(X1, X2; Y)``; only with ``discretizer="posterior"``.
     reference_info_ : float
         The reference's lower bound on ``I(X1, X2; Y)``; only with
         ``reference``.
@@ -332,7 +353,9 @@ class PIDEstimator(_BasePID):
 
     _parameter_constraints = {
         **_BasePID._parameter_constraints,
-        "discretizer": [StrOptions({"kmeans", "quantile"}), HasMethods(["fit", "predict"]), None],
+        "discretizer": [StrOptions({"kmeans", "quantile", "posterior"}),
+                        HasMethods(["fit", "predict"]), None],
+        "classifier": [HasMethods(["fit", "predict_proba"]), None],
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "row_normalize": ["boolean"],
@@ -347,10 +370,12 @@ class PIDEstimator(_BasePID):
     def __init__(self, modality_dims=None, *, pair=(0, 1), discretizer="kmeans", n_clusters=20,
                  n_components=5, row_normalize=True, n_bins_y=None, y_threshold=None,
                  units="bits", n_permutations=0, n_jobs=None, tol=1e-10, max_iter=200,
-                 n_bootstrap=0, confidence_level=0.95, reference=None, random_state=None):
+                 n_bootstrap=0, confidence_level=0.95, reference=None, classifier=None,
+                 random_state=None):
         super().__init__(modality_dims, pair=pair, n_bins_y=n_bins_y, y_threshold=y_threshold,
                          units=units, n_jobs=n_jobs, random_state=random_state)
         self.discretizer = discretizer
+        self.classifier = classifier
         self.n_clusters = n_clusters
         self.n_components = n_components
         self.row_normalize = row_normalize
@@ -362,39 +387,76 @@ class PIDEstimator(_BasePID):
         self.reference = reference
 
     def _fit_pair(self, first, second, y_codes, seeds):
-        self.coders_ = [
-            ModalityCoder(self.discretizer, self.n_clusters, self.n_components,
-                          self.row_normalize, s, f"modality {self.modality_names_[m]!r}")
-            .fit(block)
-            for block, m, s in zip((first, second), self.pair_, seeds)
-        ]
-        codes = self._codes([first, second])
+        joint_loglik = None
+        if self.discretizer == "posterior":
+            classifier = (default_classifier(int(seeds[0])) if self.classifier is None
+                          else self.classifier)
+            self.coders_, codes = [], []
+            for block, m, s in zip((first, second), self.pair_, seeds):
+                coder = PosteriorCoder(classifier, self.n_clusters, self.n_jobs, int(s))
+                codes.append(coder.fit(block, y_codes))
+                self.coders_.append(coder)
+            codes = np.column_stack(codes)
+            both = out_of_fold_posteriors(classifier, np.hstack([first, second]), y_codes,
+                                          self.n_jobs, int(seeds[2]))
+            joint_loglik = np.log(both[np.arange(len(y_codes)), y_codes])
+        else:
+            self.coders_ = [
+                ModalityCoder(self.discretizer, self.n_clusters, self.n_components,
+                              self.row_normalize, s, f"modality {self.modality_names_[m]!r}")
+                .fit(block)
+                for block, m, s in zip((first, second), self.pair_, seeds)
+            ]
+            codes = self._codes([first, second])
         shape = (self.coders_[0].n_codes_, self.coders_[1].n_codes_, self.target_coder_.n_codes_)
-        result = pid_of_codes(codes[:, 0], codes[:, 1], y_codes, shape, units=self.units,
-                              n_permutations=self.n_permutations, random_state=seeds[2],
-                              n_jobs=self.n_jobs, tol=self.tol, max_iter=self.max_iter)
+        with warnings.catch_warnings():
+            if joint_loglik is not None:
+                # The sparse-histogram warning concerns the plug-in synergy, not used here.
+                warnings.simplefilter("ignore", PIDBiasWarning)
+            result = pid_of_codes(codes[:, 0], codes[:, 1], y_codes, shape, units=self.units,
+                                  n_permutations=self.n_permutations, random_state=seeds[2],
+                                  n_jobs=self.n_jobs, tol=self.tol, max_iter=self.max_iter)
+        atoms, bias = np.asarray(result.atoms, dtype=float), np.asarray(result.bias, dtype=float)
+        if joint_loglik is not None:
+            scale = UNIT_SCALE[self.units]
+            self.joint_info_bound_ = scale * _loglik_bound(joint_loglik, y_codes)
+            atoms = _with_bound_synergy(atoms, self.joint_info_bound_)
+            if self.joint_info_bound_ < atoms[:3].sum() - _NEGATIVE_ATOL * scale:
+                warnings.warn(
+                    f"The joint classifier's bound on I(X1, X2; Y) "
+                    f"({self.joint_info_bound_:.3g} {self.units}) lies below the minimum "
+                    f"I_Q(X1, X2; Y) = {atoms[:3].sum():.3g} over the tables with the codes' "
+                    "marginals, which I(X1, X2; Y) cannot: synergy is set to 0 and "
+                    "mutual_info_ to that minimum. The classifier underfits the joint; pass "
+                    "a richer one (classifier).",
+                    PIDBiasWarning, stacklevel=4,
+                )
+            # The cross-fitted bound is not biased upwards: only R, U1 and U2
+            # (plug-in, from the codes' marginals) carry a bias estimate.
+            bias[3] = 0.0
         self.pid_ = result
         self.joint_ = result.joint
         self.n_iter_ = result.n_iter
         self.duality_gap_ = result.duality_gap
-        self.bias_ = result.bias
-        self.corrected_ = result.corrected
+        self.bias_ = bias
+        self.corrected_ = atoms - bias
         if self.n_permutations:
             self.null_distribution_ = result.null_distribution
             self.pvalues_ = result.pvalues
         if self.n_bootstrap:
-            self._bootstrap(codes, y_codes, shape, result.atoms, seeds[2])
+            self._bootstrap(codes, y_codes, shape, atoms, seeds[2], joint_loglik)
         if self.reference is not None:
             self._measure_retained(np.hstack([first, second]), y_codes, seeds[2])
-        return np.asarray(result.atoms, dtype=float)
+        return atoms
 
-    def _bootstrap(self, codes, y_codes, shape, atoms, seed):
+    def _bootstrap(self, codes, y_codes, shape, atoms, seed, joint_loglik=None):
         rng = np.random.default_rng(seed)
         n_samples = len(y_codes)
         resamples = [rng.integers(0, n_samples, n_samples) for _ in range(self.n_bootstrap)]
         self.bootstrap_distribution_ = UNIT_SCALE[self.units] * np.array(
             Parallel(n_jobs=self.n_jobs)(
-                delayed(_atoms_of_rows)(codes[rows], y_codes[rows], shape, self.tol, self.max_iter)
+                delayed(_atoms_of_rows)(codes[rows], y_codes[rows], shape, self.tol, self.max_iter,
+                                        None if joint_loglik is None else joint_loglik[rows])
                 for rows in resamples
             )
         )
@@ -676,9 +738,27 @@ class BatchPIDEstimator(_BasePID):
         return [f"proba{k}" for k in range(self.target_coder_.n_codes_)]
 
 
-def _atoms_of_rows(codes, y_codes, shape, tol, max_iter):
+def _atoms_of_rows(codes, y_codes, shape, tol, max_iter, joint_loglik=None):
     P = histogram(codes[:, 0], codes[:, 1], y_codes, shape)
-    return decompose(P, "nats", tol, max_iter).atoms
+    atoms = np.asarray(decompose(P, "nats", tol, max_iter).atoms, dtype=float)
+    if joint_loglik is None:
+        return atoms
+    return _with_bound_synergy(atoms, _loglik_bound(joint_loglik, y_codes))
+
+
+def _loglik_bound(loglik, y_codes):
+    """``H(Y)`` less the cross-entropy of out-of-fold log-likelihoods (nats): a
+    lower bound on ``I(X1, X2; Y)``."""
+    return entropy(np.bincount(y_codes) / len(y_codes)) + float(np.mean(loglik))
+
+
+def _with_bound_synergy(atoms, joint_info):
+    """(R, U1, U2, S) with ``S = I(X1, X2; Y) - min I_Q`` from a bound on
+    ``I(X1, X2; Y)``; 0 where the bound lies below ``min I_Q`` (which
+    ``I(X1, X2; Y)`` never does, so the bound is the looser of the two)."""
+    atoms = atoms.copy()
+    atoms[3] = max(joint_info - atoms[:3].sum(), 0.0)
+    return atoms
 
 
 def _target_codes(est, X, y):
