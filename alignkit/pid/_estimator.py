@@ -399,7 +399,7 @@ class PIDEstimator(_BasePID):
             codes = np.column_stack(codes)
             both = out_of_fold_posteriors(classifier, np.hstack([first, second]), y_codes,
                                           self.n_jobs, int(seeds[2]))
-            joint_loglik = np.log(both[np.arange(len(y_codes)), y_codes])
+            joint_loglik = _row_loglik(both, y_codes)
         else:
             self.coders_ = [
                 ModalityCoder(self.discretizer, self.n_clusters, self.n_components,
@@ -473,9 +473,8 @@ class PIDEstimator(_BasePID):
         classifier = (make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
                       if self.reference == "logistic" else self.reference)
         posteriors = out_of_fold_posteriors(classifier, both, y_codes, self.n_jobs, int(seed))
-        log_likelihood = np.log(posteriors[np.arange(len(y_codes)), y_codes]).mean()
-        reference = entropy(np.bincount(y_codes) / len(y_codes)) + log_likelihood
-        self.reference_info_ = UNIT_SCALE[self.units] * reference
+        self.reference_info_ = UNIT_SCALE[self.units] * _loglik_bound(
+            _row_loglik(posteriors, y_codes), y_codes)
         kept = float(np.sum(self.corrected_))
         # A reference at or below 0 (a classifier no better than the class
         # frequencies) bounds nothing: everything it can see is kept.
@@ -729,10 +728,8 @@ class BatchPIDEstimator(_BasePID):
         """
         both = np.hstack(self._pair_blocks(X))
         y_codes = _target_codes(self, X, y)
-        proba = self.classifiers_[2].predict_proba(both)[np.arange(len(y_codes)), y_codes]
-        cross_entropy = -np.mean(np.log(np.maximum(proba, np.finfo(float).tiny)))
-        info = entropy(np.bincount(y_codes) / len(y_codes)) - cross_entropy
-        return UNIT_SCALE[self.units] * info
+        loglik = _row_loglik(self.classifiers_[2].predict_proba(both), y_codes)
+        return UNIT_SCALE[self.units] * _loglik_bound(loglik, y_codes)
 
     def _output_suffixes(self):
         return [f"proba{k}" for k in range(self.target_coder_.n_codes_)]
@@ -744,6 +741,11 @@ def _atoms_of_rows(codes, y_codes, shape, tol, max_iter, joint_loglik=None):
     if joint_loglik is None:
         return atoms
     return _with_bound_synergy(atoms, _loglik_bound(joint_loglik, y_codes))
+
+
+def _row_loglik(proba, y_codes):
+    """Each row's ``log p(y_i | x_i)`` from class probabilities (floored, so never -inf)."""
+    return np.log(np.maximum(proba[np.arange(len(y_codes)), y_codes], np.finfo(float).tiny))
 
 
 def _loglik_bound(loglik, y_codes):
