@@ -57,12 +57,25 @@ def _check(args):
         raise ValueError(f"--max-epochs must be at least 1; got {args.max_epochs}.")
 
 
-def _sweeps(r, args):
-    """Both variants' sweeps at redundancy ``r``, and the Bayes ceilings of the data."""
+def demo_model(modality_dims, max_epochs=100, **params):
+    """The demo's model: standardised inputs, paper-like width-12 encoders.
+
+    One torch thread per fit; the fits themselves run in parallel.
+    ``benchmarks/bench_regularisation.py`` runs its weight-decay control.
+    """
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     from alignkit import AlignedMultimodalClassifier
+
+    return make_pipeline(StandardScaler(), AlignedMultimodalClassifier(
+        modality_dims=modality_dims, hidden_dims=(12,), embed_dim=12, projection_dim=12,
+        lr=1e-2, max_epochs=max_epochs, batch_size=256, n_threads=1, **params,
+    ))
+
+
+def _sweeps(r, args):
+    """Both variants' sweeps at redundancy ``r``, and the Bayes ceilings of the data."""
     from alignkit.datasets import make_rus_classification
     from alignkit.metrics import make_alignment_scorer, modality_scorer
     from alignkit.model_selection import lambda_sweep
@@ -73,13 +86,7 @@ def _sweeps(r, args):
                "cka": make_alignment_scorer("unbiased_cka")}
     sweeps = {}
     for variant, stop_gradient in _VARIANTS.items():
-        # Paper-like small encoders (width 12); one torch thread per fit, the
-        # fits themselves run in parallel.
-        model = make_pipeline(StandardScaler(), AlignedMultimodalClassifier(
-            modality_dims=data.modality_dims, hidden_dims=(12,), embed_dim=12,
-            projection_dim=12, lr=1e-2, max_epochs=args.max_epochs, batch_size=256,
-            stop_gradient=stop_gradient, n_threads=1,
-        ))
+        model = demo_model(data.modality_dims, args.max_epochs, stop_gradient=stop_gradient)
         sweeps[variant] = lambda_sweep(
             model, data.X, data.y, lams=args.lams, seeds=args.seeds, train_size=args.n_train,
             test_size=args.n_test, scoring=scoring, param="alignedmultimodalclassifier__lam",
