@@ -153,6 +153,19 @@ class _BasePID(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         return tags
 
 
+_SHARED_ATTRIBUTES = """pair_ : list of two int
+        The validated ``pair``.
+    target_coder_ : object
+        Maps ``y`` to class codes (its classes, quantile bins or threshold).
+    modality_dims_ : list of int
+        Columns per modality of ``X``.
+    modality_names_ : list of str
+        Modality names (``name__`` prefixes, else ``"m0"``, ``"m1"``, ...).
+    n_features_in_ : int
+        Number of columns of ``X``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of ``X``, when it had string column names."""
+
 _SHARED_PARAMETERS = """modality_dims : list of int, default=None
         Columns of each modality in ``X``, in order. ``None``: from the
         ``name__`` prefixes of a DataFrame's columns, else two halves.
@@ -302,21 +315,10 @@ class PIDEstimator(_BasePID):
     information_retained_ : float
         Bias-corrected plug-in ``I`` of the codes over ``reference_info_``;
         only with ``reference``.
-    pair_ : list of two int
-        The validated ``pair``.
     coders_ : list of two fitted discretisers
         One per modality of ``pair``; ``coders_[m].model_`` is the fitted
         scikit-learn pipeline (None when ``discretizer=None``).
-    target_coder_ : object
-        Maps ``y`` to class codes (its classes, quantile bins or threshold).
-    modality_dims_ : list of int
-        Columns per modality of ``X``.
-    modality_names_ : list of str
-        Modality names (``name__`` prefixes, else ``"m0"``, ``"m1"``, ...).
-    n_features_in_ : int
-        Number of columns of ``X``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names of ``X``, when it had string column names.
+    {shared_attributes}
 
     See Also
     --------
@@ -604,18 +606,7 @@ class BatchPIDEstimator(_BasePID):
     classifiers_ : list of three estimators
         ``classifier`` refitted on all the data of the first modality, the
         second and both (for ``transform`` and ``score``).
-    pair_ : list of two int
-        The validated ``pair``.
-    target_coder_ : object
-        Maps ``y`` to class codes (its classes, quantile bins or threshold).
-    modality_dims_ : list of int
-        Columns per modality of ``X``.
-    modality_names_ : list of str
-        Modality names (``name__`` prefixes, else ``"m0"``, ``"m1"``, ...).
-    n_features_in_ : int
-        Number of columns of ``X``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names of ``X``, when it had string column names.
+    {shared_attributes}
 
     See Also
     --------
@@ -771,4 +762,5 @@ def _target_codes(est, X, y):
 
 for _cls in (PIDEstimator, BatchPIDEstimator):
     if _cls.__doc__:  # None under python -OO
-        _cls.__doc__ = _cls.__doc__.format(shared=_SHARED_PARAMETERS)
+        _cls.__doc__ = _cls.__doc__.format(shared=_SHARED_PARAMETERS,
+                                          shared_attributes=_SHARED_ATTRIBUTES)
