@@ -15,34 +15,35 @@ from sklearn.base import (
 )
 from sklearn.metrics import check_scoring
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping, PassthroughScoring
 from skorch.dataset import ValidSplit
 from torch import nn
+from torch.utils.data import TensorDataset
 
 from ._training import (
     AlignmentNet,
-    DivergenceGuard,
     EpochProgressBar,
     PerModalityGradientClipping,
-    TensorDataset,
     ValidationScoring,
+    divergence_advice,
+)
+from .nets import ModalityBranch, MultimodalAlignmentNet
+from .nets._encoders import check_encoder_output, make_encoder
+from .utils import fit_modality_layout
+from .utils._modalities import modality_index
+from .utils._random import derived_seed, draw_seeds
+from .utils._torch import (
+    DivergenceGuard,
     batch_loader,
+    forked_torch_rng,
     resolve_device,
     torch_threads,
 )
-from .nets import MLPEncoder, ModalityBranch, MultimodalAlignmentNet, TransformerEncoder
-from .utils import fit_modality_layout
-from .utils._modalities import modality_index
 
 __all__ = ["AlignedMultimodalClassifier", "AlignedMultimodalRegressor"]
-
-
-def _derived_seed(base, *key):
-    return int(np.random.SeedSequence([base, *key]).generate_state(1)[0])
 
 
 def _per_modality(value, n_modalities, name, is_single):
@@ -185,42 +186,6 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
         raise NotImplementedError
 
     # -- building ---------------------------------------------------------------
-    def _make_encoder(self, spec, input_dim, input_shape, kwargs):
-        if isinstance(spec, str):
-            if spec == "mlp":
-                hidden = list(self.hidden_dims)
-                if not all(isinstance(w, Integral) and not isinstance(w, bool) and w > 0 for w in hidden):
-                    raise ValueError(
-                        f"hidden_dims must hold positive ints (the width of each hidden "
-                        f"layer; () for none); got {self.hidden_dims!r}."
-                    )
-                return MLPEncoder(input_dim, self.embed_dim, hidden_dims=tuple(self.hidden_dims), **kwargs)
-            return TransformerEncoder(input_dim, self.embed_dim, input_shape=input_shape, **kwargs)
-        if isinstance(spec, nn.Module):
-            return copy.deepcopy(spec)
-        if callable(spec):
-            module = spec(input_dim=input_dim, embed_dim=self.embed_dim, **kwargs)
-            if isinstance(module, nn.Module):
-                return module
-        raise TypeError(
-            "encoder must be 'mlp', 'transformer', a torch.nn.Module, or a callable "
-            "(e.g. an nn.Module class) called as encoder(input_dim=..., embed_dim=..., "
-            f"**encoder_kwargs) that returns an nn.Module; got {spec!r}."
-        )
-
-    def _check_encoder_output(self, encoder, m, input_dim):
-        encoder.eval()
-        with torch.no_grad():
-            out = encoder(torch.zeros(2, input_dim))
-        encoder.train()
-        if not isinstance(out, torch.Tensor) or tuple(out.shape) != (2, self.embed_dim):
-            shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-            raise ValueError(
-                f"The encoder of modality {m} ({self.modality_names_[m]!r}) returned "
-                f"{shape} for a batch of 2 samples with {input_dim} features; expected a "
-                f"tensor of shape (batch_size, embed_dim) = (2, {self.embed_dim})."
-            )
-
     def _build_module(self, base_seed, n_outputs):
         n_mod = len(self.modality_dims_)
         specs = _per_modality(self.encoder, n_mod, "encoder", lambda v: not isinstance(v, list))
@@ -231,11 +196,12 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
         for m, (spec, kw, shape, dim) in enumerate(zip(specs, kwargs, shapes, self.modality_dims_)):
             # Each branch draws its initial weights from its own seed, so a
             # modality starts the same whatever the other modalities are.
-            torch.manual_seed(_derived_seed(base_seed, 0, m))
-            encoder = self._make_encoder(spec, dim, shape, kw)
-            self._check_encoder_output(encoder, m, dim)
+            torch.manual_seed(derived_seed(base_seed, 0, m))
+            encoder = make_encoder(spec, dim, self.embed_dim, hidden_dims=self.hidden_dims,
+                                   input_shape=shape, kwargs=kw)
+            check_encoder_output(encoder, dim, self.embed_dim, f"{m} ({self.modality_names_[m]!r})")
             branches.append(ModalityBranch(encoder, self.embed_dim, n_outputs, self.projection_dim))
-        torch.manual_seed(_derived_seed(base_seed, 1))
+        torch.manual_seed(derived_seed(base_seed, 1))
         return MultimodalAlignmentNet(
             branches, self.modality_dims_, self.embed_dim, n_outputs, self.fusion,
             self.temperature, self.learn_temperature,
@@ -271,7 +237,7 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
         callbacks = [
             ("task_loss", PassthroughScoring("train_task_loss", on_train=True)),
             ("contrastive_loss", PassthroughScoring("train_contrastive_loss", on_train=True)),
-            ("divergence_guard", DivergenceGuard()),
+            ("divergence_guard", DivergenceGuard(divergence_advice)),
         ]
         if self.grad_clip is not None:
             callbacks.append(("grad_clip", PerModalityGradientClipping(self.grad_clip)))
@@ -323,15 +289,14 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
             )
         self.stop_gradient_ = self._stop_gradient_indices()
         self.device_ = resolve_device(self.device)
-        base_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        base_seed = draw_seeds(self.random_state)
         n_outputs = y_encoded.shape[1] if y_encoded.ndim == 2 else len(self.classes_)
-        fork_devices = None if self.device_ == "cuda" else []
-        with torch_threads(self.n_threads), torch.random.fork_rng(devices=fork_devices):
+        with torch_threads(self.n_threads), forked_torch_rng(self.device_):
             module = self._build_module(base_seed, n_outputs)
             train_split = None
             if self.early_stopping:
                 train_split = ValidSplit(self.validation_fraction, stratified=self._stratify,
-                                         random_state=_derived_seed(base_seed, 3))
+                                         random_state=derived_seed(base_seed, 3))
             lrs, decays = self._per_modality_optimizer_settings()
             net = AlignmentNet(
                 module=module,
@@ -360,9 +325,9 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
                 verbose=int(self.verbose > 1),
             )
             # Batch order (and any dropout) draws from the forked global RNG.
-            torch.manual_seed(_derived_seed(base_seed, 2))
+            torch.manual_seed(derived_seed(base_seed, 2))
             self.n_threads_ = torch.get_num_threads()
-            net.fit(X.astype(np.float32), y_encoded)
+            net.fit(torch.from_numpy(X.astype(np.float32)), torch.from_numpy(y_encoded))
         self.net_ = net
         self.history_ = net.history
         self.n_iter_ = len(net.history)
@@ -410,7 +375,7 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         m = modality_index(modality, self.modality_names_)
         activation = activation or (lambda outputs: outputs)
-        return self._module_outputs(X, lambda module, x: activation(module(x)[1][:, m]))
+        return self._module_outputs(X, lambda module, x: activation(module(x).outputs[:, m]))
 
     def transform(self, X):
         """Per-modality embeddings side by side.
@@ -671,7 +636,7 @@ class AlignedMultimodalClassifier(ClassifierMixin, _AlignedMultimodalBase):
         proba : ndarray of shape (n_samples, n_classes)
             Softmax of the fused logits, columns in the order of ``classes_``.
         """
-        return self._module_outputs(X, lambda module, x: module(x)[0].softmax(dim=1))
+        return self._module_outputs(X, lambda module, x: module(x).fused.softmax(dim=1))
 
     def predict(self, X):
         """Fused class predictions.
@@ -810,7 +775,7 @@ class AlignedMultimodalRegressor(RegressorMixin, _AlignedMultimodalBase):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Mean of the unimodal heads (``fusion="mean"``) or the concat head.
         """
-        return self._to_target_scale(self._module_outputs(X, lambda module, x: module(x)[0]))
+        return self._to_target_scale(self._module_outputs(X, lambda module, x: module(x).fused))
 
     def predict_modality(self, X, modality):
         """Predictions of one modality's unimodal model.

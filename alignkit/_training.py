@@ -1,13 +1,16 @@
-"""skorch pieces behind the aligned estimators: the net, its callbacks, its loader."""
+"""What only the aligned estimators train with: their skorch net and callbacks.
 
-import contextlib
-import math
+:class:`AlignmentNet` (task losses + λ·InfoNCE, λ warm-up, stop-gradient),
+validation scoring, per-modality gradient clipping, the remedies quoted when
+their loss diverges, and the progress bar. The torch plumbing they share with
+the batch PID estimator (device, threads, seeding, loader, divergence guard)
+is in :mod:`alignkit.utils._torch`.
+"""
 
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.callbacks import Callback
-from torch.utils.data import DataLoader, Dataset, Sampler
 
 from .losses import multimodal_info_nce
 
@@ -16,7 +19,7 @@ class AlignmentNet(NeuralNet):
     """skorch net whose loss is Σ_m task_m (+ fused head) + lam · InfoNCE.
 
     The module is a :class:`~alignkit.nets.MultimodalAlignmentNet`; its
-    output is ``(fused, outputs, z, h)``. The task and contrastive parts are
+    output is a :class:`~alignkit.nets.MultimodalOutput`. The task and contrastive parts are
     recorded per batch (``train_task_loss``, ``train_contrastive_loss``).
     """
 
@@ -48,17 +51,17 @@ class AlignmentNet(NeuralNet):
         ], dim=1)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        fused, outputs, z, h = y_pred
+        outputs = y_pred.outputs
         y_true = y_true.to(outputs.device)
         task = sum(self.criterion_(outputs[:, m], y_true) for m in range(outputs.shape[1]))
         if self.module_.fusion_head is not None:
-            task = task + self.criterion_(fused, y_true)
+            task = task + self.criterion_(y_pred.fused, y_true)
         # lam == 0 leaves the graph without the contrastive term, so each
         # modality's gradient is exactly its own task gradient.
         lam = self.current_lam()
         contrastive = None
-        if lam > 0 and z.shape[0] > 1:
-            contrastive = multimodal_info_nce(self._contrastive_projections(z, h),
+        if lam > 0 and y_pred.z.shape[0] > 1:
+            contrastive = multimodal_info_nce(self._contrastive_projections(y_pred.z, y_pred.h),
                                               self.module_.temperature)
         prefix = "train" if training else "valid"
         self.history.record_batch(f"{prefix}_task_loss", task.item())
@@ -68,57 +71,15 @@ class AlignmentNet(NeuralNet):
             )
         return task if contrastive is None else task + lam * contrastive
 
+    def evaluation_step(self, batch, training=False):
+        # skorch's inference moves a tuple output to its device by calling
+        # type(output)(generator), which a NamedTuple does not take: hand it a
+        # plain tuple, fused output first, as net_.predict_proba expects.
+        return tuple(super().evaluation_step(batch, training))
+
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
         self.history.record("lam", self.current_lam())
-
-
-class TensorDataset(Dataset):
-    """``X`` and ``y`` as tensors, indexed a whole batch at a time.
-
-    skorch's default dataset indexes through sklearn's ``_safe_indexing`` on
-    every batch; with :func:`batch_loader` one tensor gather does the job.
-    """
-
-    def __init__(self, X, y):
-        self.X = torch.as_tensor(X)
-        self.y = torch.as_tensor(y)
-
-    def __len__(self):
-        return len(self.X)
-
-    def __getitem__(self, index):
-        return self.X[index], self.y[index]
-
-
-class _IndexBatches(Sampler):
-    """Batches of row indices as tensors: one ``randperm`` per epoch, no Python loop per row."""
-
-    def __init__(self, n_samples, batch_size, shuffle):
-        self.n_samples, self.batch_size, self.shuffle = n_samples, batch_size, shuffle
-
-    def __len__(self):
-        return math.ceil(self.n_samples / self.batch_size)
-
-    def __iter__(self):
-        order = torch.randperm(self.n_samples) if self.shuffle else torch.arange(self.n_samples)
-        return iter(order.split(self.batch_size))
-
-
-def resolve_device(device):
-    """``"auto"``: CUDA when available, else the CPU; ``"cuda"`` must be available."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device='cuda' was asked for but CUDA is not available here; "
-                         "use device='cpu' or device='auto'.")
-    return device
-
-
-def batch_loader(dataset, batch_size, shuffle=False):
-    """DataLoader that fetches whole batches by fancy indexing, not sample by sample."""
-    sampler = _IndexBatches(len(dataset), batch_size, shuffle)
-    return DataLoader(dataset, sampler=sampler, batch_size=None)
 
 
 class ValidationScoring(Callback):
@@ -138,7 +99,7 @@ class ValidationScoring(Callback):
         self.estimator.net_ = net
         # skorch's ValidSplit hands over a Subset of the TensorDataset.
         rows = torch.as_tensor(dataset_valid.indices)
-        X, y = dataset_valid.dataset.X[rows].numpy(), dataset_valid.dataset.y[rows].numpy()
+        X, y = (tensor[rows].numpy() for tensor in dataset_valid.dataset.tensors)
         net.history.record("valid_score", float(self.scorer(self.estimator, X, self.decode_targets(y))))
 
 
@@ -161,41 +122,10 @@ class PerModalityGradientClipping(Callback):
             torch.nn.utils.clip_grad_norm_(group.parameters(), self.max_norm)
 
 
-class DivergenceGuard(Callback):
-    """Stop training with an error as soon as a batch loss diverges.
-
-    A loss diverges when it is not finite, or when it exceeds ``factor``
-    times the first epoch's mean training loss (at least ``factor``): a run
-    whose loss explodes to 1e31 without reaching NaN would otherwise end at
-    chance accuracy with no word. ``advice`` ends the message; by default,
-    the aligned estimators' remedies.
-    """
-
-    def __init__(self, advice=None, factor=1e6):
-        self.advice = advice
-        self.factor = factor
-
-    def on_train_begin(self, net, **kwargs):
-        self.limit_ = math.inf
-
-    def on_epoch_end(self, net, **kwargs):
-        if len(net.history) == 1:
-            self.limit_ = self.factor * max(abs(net.history[0, "train_loss"]), 1.0)
-
-    def on_batch_end(self, net, training, **kwargs):
-        key = "train_loss" if training else "valid_loss"
-        loss = net.history[-1, "batches", -1, key]
-        if math.isfinite(loss) and abs(loss) <= self.limit_:
-            return
-        advice = self.advice or (
-            f"Try a lower lr (now {net.lr}), a higher temperature (now "
-            f"{float(net.module_.temperature):.3g}) or grad_clip."
-        )
-        what = (f"became {loss}" if not math.isfinite(loss) else
-                f"reached {loss:.3g}, over {self.factor:.0e} times its first epoch's value")
-        raise FloatingPointError(
-            f"Training diverged in epoch {len(net.history)}: the {key} {what}. {advice}"
-        )
+def divergence_advice(net):
+    """The aligned estimators' remedies for a diverging loss, quoting the net's settings."""
+    return (f"Try a lower lr (now {net.lr}), a higher temperature (now "
+            f"{float(net.module_.temperature):.3g}) or grad_clip.")
 
 
 class EpochProgressBar(Callback):
@@ -215,17 +145,3 @@ class EpochProgressBar(Callback):
 
     def on_train_end(self, net, **kwargs):
         self.bar_.close()
-
-
-@contextlib.contextmanager
-def torch_threads(n_threads):
-    """Run torch with ``n_threads`` intra-op threads (unchanged when None)."""
-    if n_threads is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)

@@ -42,9 +42,9 @@ def hand_loop_epoch_times(X, y, dims, n_classes, lam, batch_size, epochs, device
         module.train()
         for idx in torch.randperm(len(X_t)).split(batch_size):
             xb, yb = X_t[idx].to(device), y_t[idx].to(device)
-            _, outputs, z, _ = module(xb)
-            loss = sum(F.cross_entropy(outputs[:, m], yb) for m in range(len(dims)))
-            loss = loss + lam * multimodal_info_nce(z, module.temperature)
+            out = module(xb)
+            loss = sum(F.cross_entropy(out.outputs[:, m], yb) for m in range(len(dims)))
+            loss = loss + lam * multimodal_info_nce(out.z, module.temperature)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

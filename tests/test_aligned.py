@@ -85,6 +85,37 @@ def test_same_random_state_gives_identical_models(rng):
     assert a.history_[:, "train_loss"] != c.history_[:, "train_loss"]
 
 
+def test_a_fixed_seed_gives_the_predictions_it_always_gave():
+    # Values of a fit before the torch plumbing moved to alignkit.utils._torch
+    # (issue 17): the seeds, the branch initialisation order, the batch order,
+    # the validation split and the loader are all unchanged. Bit-identical on
+    # one CPU thread; the tolerance only allows for another BLAS or torch build.
+    from alignkit.metrics import modality_scorer
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 200)
+    X = np.c_[y[:, None] + rng.normal(size=(200, 4)), y[:, None] + rng.normal(size=(200, 3)),
+              rng.normal(size=(200, 2))]
+    small = dict(modality_dims=[4, 3, 2], hidden_dims=(8,), embed_dim=4, projection_dim=4,
+                 batch_size=32)
+    clf = AlignedMultimodalClassifier(lam=0.5, max_epochs=4, random_state=3, early_stopping=True,
+                                      stop_gradient=[0], scoring=modality_scorer(1),
+                                      fusion="concat", **small).fit(X, y)
+    reg = AlignedMultimodalRegressor(lam=0.3, max_epochs=3, random_state=5, **small).fit(X, y + 0.5)
+    np.testing.assert_allclose(clf.predict_proba(X[:3]), [
+        [0.41509220004081726, 0.2624019980430603, 0.32250577211380005],
+        [0.34531065821647644, 0.31810495257377625, 0.3365844488143921],
+        [0.3724369704723358, 0.2840973436832428, 0.3434656858444214]], rtol=1e-5)
+    np.testing.assert_allclose(clf.transform(X[:1])[0, [0, 4, 11]],
+                               [-0.31520020961761475, 1.8208013772964478, 0.6002177596092224],
+                               rtol=1e-5)
+    np.testing.assert_allclose(reg.predict(X[:3]),
+                               [1.8879591727750433, 1.843127890308879, 1.7839339540401506], rtol=1e-5)
+    np.testing.assert_allclose(reg.predict_modality(X[:3], 2),
+                               [1.7891207836230436, 1.6418109082658718, 1.7669613378315532],
+                               rtol=1e-5)
+
+
 def test_fit_leaves_the_global_torch_rng_alone(rng):
     X, y = _two_modalities(rng)
     torch.manual_seed(123)

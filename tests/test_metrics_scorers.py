@@ -121,6 +121,45 @@ def test_alignment_scorer_rejects_embeddings_that_do_not_split_evenly(rng):
         make_alignment_scorer()(Uneven().fit(rng.normal(size=(10, 6))), rng.normal(size=(10, 6)))
 
 
+class _NamedBlocks(FakeClassifier):
+    """Embeddings of unequal widths (3 and 5 columns), named '<modality>__<j>'."""
+
+    widths = (3, 5)
+
+    def transform(self, X):
+        return np.hstack([X[:, :3], X[:, 3:] @ np.ones((3, 5)) + X[:, :1]])
+
+    def get_feature_names_out(self, input_features=None):
+        return np.array([f"{name}__e{j}" for name, w in zip(["img", "txt"], self.widths)
+                         for j in range(w)], dtype=object)
+
+
+def test_alignment_scorer_reads_unequal_modality_widths_from_the_feature_names(two_views):
+    # Equal blocks would have compared columns 0-3 with 4-7: part of txt taken for img.
+    X, y = two_views
+    est = _NamedBlocks().fit(X, y)
+    Z = est.transform(X)
+    expected = linear_cka(Z[:, :3], Z[:, 3:])
+    assert make_alignment_scorer("linear_cka")(est, X, y) == expected
+    assert expected != pytest.approx(linear_cka(Z[:, :4], Z[:, 4:]), abs=1e-3)
+
+
+def test_alignment_scorer_refuses_feature_names_without_a_modality_layout(two_views):
+    X, y = two_views
+
+    class Unprefixed(_NamedBlocks):
+        def get_feature_names_out(self, input_features=None):
+            return np.array([f"e{j}" for j in range(8)], dtype=object)
+
+    class OneModality(_NamedBlocks):
+        widths = (8, 0)
+
+    for est in (Unprefixed(), OneModality()):
+        with pytest.raises(ValueError, match=r"get_feature_names_out\(\), which must name every "
+                                             r"column '<modality>__<feature>'"):
+            make_alignment_scorer()(est.fit(X, y), X)
+
+
 def test_scorers_pickle_and_print(two_views):
     X, y = two_views
     est = FakeClassifier().fit(X, y)

@@ -138,10 +138,21 @@ def test_batch_larger_than_the_data_or_negative_atoms_warn():
     # Issue 12: 5 samples and one epoch gave S = -0.3 bits without a word.
     X, _ = gate_data("AND")
     with pytest.warns(PIDBiasWarning) as caught:
-        est = BatchPIDEstimator(modality_dims=[2, 2], max_epochs=1, random_state=0).fit(
+        est = BatchPIDEstimator(modality_dims=[2, 2], max_epochs=1, random_state=1).fit(
             X[:5], [0, 1, 0, 1, 0])
     messages = [str(w.message) for w in caught]
     assert any("batch_size=256 exceeds the 5 samples" in m for m in messages)
     assert est.synergy_ < -0.1
     assert any(m.startswith("Negative atoms S = ") and "do not read these atoms" in m
                for m in messages)
+
+
+def test_a_last_step_to_non_finite_weights_is_an_error_not_nan_atoms():
+    # With these seeds the one step on 5 samples (posteriors at the 1e-9
+    # floor) has a NaN gradient; the atoms came out NaN without a word.
+    X, _ = gate_data("AND")
+    with pytest.warns(PIDBiasWarning), pytest.raises(
+            FloatingPointError, match=r"diverged in epoch 1: its last step left non-finite "
+                                      r"weights\. Try a lower lr \(now 0\.003\)"):
+        BatchPIDEstimator(modality_dims=[2, 2], max_epochs=1, random_state=0).fit(
+            X[:5], [0, 1, 0, 1, 0])

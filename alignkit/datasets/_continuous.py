@@ -8,6 +8,7 @@ from scipy.special import erf, erfinv, ndtri
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from ..utils._random import draw_seeds
 from ._base import apply_transforms, heterogeneity_transforms, modality_bunch
 
 _COUNT_OR_PAIR = [Interval(Integral, 0, None, closed="left"), "array-like"]
@@ -177,7 +178,7 @@ def make_multimodal_classification(
     if rotate:
         Xs = [x @ _random_rotation(x.shape[1], rng) for x in Xs]
     transforms = heterogeneity_transforms(
-        dims, heterogeneity, heterogeneity_on, rng.randint(np.iinfo(np.int32).max)
+        dims, heterogeneity, heterogeneity_on, draw_seeds(rng)
     )
     bunch = modality_bunch(apply_transforms(Xs, transforms), y, ["x1", "x2"], as_frame=as_frame)
     if not return_bunch:

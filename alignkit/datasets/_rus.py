@@ -5,10 +5,10 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ..utils import entropy, mutual_information
+from ..utils._random import draw_seeds
 from ._base import apply_transforms, heterogeneity_transforms, modality_bunch
 
 # The emergence paper's template config: features_seed=1, weights_seed=2,
@@ -207,8 +207,7 @@ def make_rus_classification(
     if random_state == "paper":
         subset_seed, weight_seed, torch_seed = _PAPER_SEEDS
     else:
-        rng = check_random_state(random_state)
-        subset_seed, weight_seed, torch_seed = rng.randint(np.iinfo(np.int32).max, size=3)
+        subset_seed, weight_seed, torch_seed = draw_seeds(random_state, size=3)
 
     # Drawn in the paper's order, from its legacy generators.
     subset_rng = np.random.RandomState(subset_seed)

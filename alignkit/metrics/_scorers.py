@@ -5,7 +5,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.pipeline import Pipeline
 
 from ..utils import split_modalities
-from ..utils._modalities import check_pair_index
+from ..utils._modalities import _prefix_runs, check_pair_index
 from ._alignment import accepted_options, mean_pairwise_alignment, resolve_metric
 
 
@@ -20,6 +20,38 @@ def _multimodal_step(estimator, X):
     return estimator, X
 
 
+def _embedding_layout(estimator, n_columns):
+    """Columns of each modality in ``estimator.transform(X)``.
+
+    From the ``"<modality>__<feature>"`` names of ``get_feature_names_out()``
+    where the estimator has it (the aligned estimators do); else
+    ``len(modality_names_)`` blocks of equal width.
+    """
+    if hasattr(estimator, "get_feature_names_out"):
+        names = list(estimator.get_feature_names_out())
+        try:
+            runs = _prefix_runs(names) if len(names) == n_columns else None
+        except ValueError:
+            runs = None
+        if runs is None or len(runs[1]) < 2:
+            raise ValueError(
+                f"The modality layout of transform(X)'s {n_columns} columns comes from "
+                f"{type(estimator).__name__}.get_feature_names_out(), which must name every "
+                "column '<modality>__<feature>', each modality's columns side by side, for "
+                f"at least 2 modalities; got {len(names)} names starting {names[:3]}."
+            )
+        return runs[1]
+    n_modalities = len(estimator.modality_names_)
+    width, remainder = divmod(n_columns, n_modalities)
+    if remainder:
+        raise ValueError(
+            f"transform(X) has {n_columns} columns, which do not split into "
+            f"{n_modalities} equal modality blocks; give the estimator a "
+            "get_feature_names_out() naming the columns '<modality>__<feature>'."
+        )
+    return [width] * n_modalities
+
+
 class _AlignmentScorer:
     """Alignment between the modality blocks of ``estimator.transform(X)``."""
 
@@ -31,14 +63,7 @@ class _AlignmentScorer:
     def __call__(self, estimator, X, y=None):
         estimator, X = _multimodal_step(estimator, X)
         embedding = estimator.transform(X)
-        n_modalities = len(estimator.modality_names_)
-        width, remainder = divmod(embedding.shape[1], n_modalities)
-        if remainder:
-            raise ValueError(
-                f"transform(X) has {embedding.shape[1]} columns, which do not split "
-                f"into {n_modalities} equal modality blocks."
-            )
-        blocks = split_modalities(embedding, [width] * n_modalities)
+        blocks = split_modalities(embedding, _embedding_layout(estimator, embedding.shape[1]))
         return mean_pairwise_alignment(
             blocks, resolve_metric(self.metric), self.metric_kwargs, self.pair
         )
@@ -53,10 +78,14 @@ def make_alignment_scorer(metric="unbiased_cka", *, pair=None, **metric_kwargs):
 
     The scorer calls ``estimator.transform(X)`` (on a
     :class:`~sklearn.pipeline.Pipeline`, its last step's), splits its columns into
-    ``len(estimator.modality_names_)`` equal blocks (one embedding per
-    modality, as :class:`~alignkit.AlignedMultimodalClassifier` returns
-    them) and measures their alignment, so ``GridSearchCV`` reports
-    alignment next to accuracy for every candidate (e.g. every ``lam``).
+    one embedding per modality and measures their alignment, so
+    ``GridSearchCV`` reports alignment next to accuracy for every candidate
+    (e.g. every ``lam``). The modality of each column comes from the
+    estimator's ``get_feature_names_out()``, whose names are
+    ``"<modality>__<feature>"`` (as for
+    :class:`~alignkit.AlignedMultimodalClassifier`); an estimator without
+    that method has its columns split into ``len(estimator.modality_names_)``
+    blocks of equal width.
 
     Parameters
     ----------

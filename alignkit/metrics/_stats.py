@@ -15,9 +15,9 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
+from ..utils._random import draw_seeds
 from ._alignment import resolve_metric
 from ._array import (
     _NumpyOps,
@@ -394,7 +394,7 @@ def alignment_test(A, B, metric="unbiased_cka", *, n_permutations=1000, alternat
     n = A.shape[0]
     # The metric itself validates its options and the data, and is the statistic.
     statistic = float(func(A, B, **metric_kwargs))
-    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    seed = draw_seeds(random_state)
     fast = _FAST_NULLS.get(metric) if isinstance(metric, str) else None
     permuted = fast(A, B, **metric_kwargs) if fast else (lambda perm: func(A, B[perm], **metric_kwargs))
     # A fast permutation is a small product: BLAS threads only contend for it

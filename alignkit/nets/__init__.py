@@ -1,6 +1,7 @@
 """Torch modules: per-modality encoders and the multimodal alignment network."""
 
 from ._encoders import MLPEncoder, TransformerEncoder
-from ._multimodal import ModalityBranch, MultimodalAlignmentNet
+from ._multimodal import ModalityBranch, MultimodalAlignmentNet, MultimodalOutput
 
-__all__ = ["MLPEncoder", "ModalityBranch", "MultimodalAlignmentNet", "TransformerEncoder"]
+__all__ = ["MLPEncoder", "ModalityBranch", "MultimodalAlignmentNet", "MultimodalOutput",
+           "TransformerEncoder"]

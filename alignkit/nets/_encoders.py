@@ -4,9 +4,15 @@ Every encoder takes ``(batch, input_dim)`` float tensors (its modality's slice
 of ``X``) and returns ``(batch, embed_dim)``. ``layer_outputs(x)`` returns
 every hidden representation, the last being the embedding; it is what
 ``transform_layers`` reads for layer-pair alignment.
+
+:func:`make_encoder` turns the aligned estimators' ``encoder`` parameter into
+a module and :func:`check_encoder_output` checks its output's shape: a new
+encoder type is added here, to both.
 """
 
+import copy
 import math
+from numbers import Integral
 
 import torch
 from torch import nn
@@ -162,3 +168,49 @@ class TransformerEncoder(nn.Module):
 
     def forward(self, x):
         return self.layer_outputs(x)[-1]
+
+
+def make_encoder(spec, input_dim, embed_dim, *, hidden_dims, input_shape, kwargs):
+    """The encoder of one modality from the estimators' ``encoder`` parameter.
+
+    ``spec`` is ``"mlp"`` (an :class:`MLPEncoder` of ``hidden_dims``),
+    ``"transformer"`` (a :class:`TransformerEncoder` over ``input_shape``),
+    an ``nn.Module`` (deep-copied) or a callable called as
+    ``spec(input_dim=..., embed_dim=..., **kwargs)`` returning one.
+    """
+    if spec == "mlp":
+        if not all(isinstance(w, Integral) and not isinstance(w, bool) and w > 0
+                   for w in hidden_dims):
+            raise ValueError(
+                f"hidden_dims must hold positive ints (the width of each hidden "
+                f"layer; () for none); got {hidden_dims!r}."
+            )
+        return MLPEncoder(input_dim, embed_dim, hidden_dims=tuple(hidden_dims), **kwargs)
+    if spec == "transformer":
+        return TransformerEncoder(input_dim, embed_dim, input_shape=input_shape, **kwargs)
+    if isinstance(spec, nn.Module):
+        return copy.deepcopy(spec)
+    if callable(spec):
+        module = spec(input_dim=input_dim, embed_dim=embed_dim, **kwargs)
+        if isinstance(module, nn.Module):
+            return module
+    raise TypeError(
+        "encoder must be 'mlp', 'transformer', a torch.nn.Module, or a callable "
+        "(e.g. an nn.Module class) called as encoder(input_dim=..., embed_dim=..., "
+        f"**encoder_kwargs) that returns an nn.Module; got {spec!r}."
+    )
+
+
+def check_encoder_output(encoder, input_dim, embed_dim, modality):
+    """Raise, naming ``modality``, unless ``encoder`` maps ``(2, input_dim)`` to ``(2, embed_dim)``."""
+    encoder.eval()
+    with torch.no_grad():
+        out = encoder(torch.zeros(2, input_dim))
+    encoder.train()
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (2, embed_dim):
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(
+            f"The encoder of modality {modality} returned {shape} for a batch of 2 samples "
+            f"with {input_dim} features; expected a tensor of shape (batch_size, embed_dim) "
+            f"= (2, {embed_dim})."
+        )

@@ -1,12 +1,39 @@
 """The multimodal network: per-modality branches, fused head, temperature."""
 
 import math
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["MultimodalAlignmentNet", "ModalityBranch"]
+__all__ = ["ModalityBranch", "MultimodalAlignmentNet", "MultimodalOutput"]
+
+
+class MultimodalOutput(NamedTuple):
+    """What :class:`MultimodalAlignmentNet` returns for a batch of ``X``.
+
+    A tuple, so skorch's ``predict_proba`` takes ``fused`` (its first
+    element) as the net's prediction.
+
+    Attributes
+    ----------
+    fused : torch.Tensor of shape (batch, n_outputs)
+        The mean of the unimodal outputs, or the concat head's output on the
+        (gradient-detached) embeddings, so the fusion head never shapes the
+        encoders.
+    outputs : torch.Tensor of shape (batch, n_modalities, n_outputs)
+        Each unimodal head's output.
+    z : torch.Tensor of shape (batch, n_modalities, projection_dim)
+        The L2-normalised projections the contrastive term compares.
+    h : torch.Tensor of shape (batch, n_modalities, embed_dim)
+        The embeddings.
+    """
+
+    fused: torch.Tensor
+    outputs: torch.Tensor
+    z: torch.Tensor
+    h: torch.Tensor
 
 
 class ModalityBranch(nn.Module):
@@ -40,14 +67,9 @@ class MultimodalAlignmentNet(nn.Module):
     """Unimodal models side by side, tied only by the contrastive loss.
 
     ``forward(X)`` splits the flat ``X`` into the modalities' column blocks
-    and returns ``(fused, outputs, z, h)``:
-
-    - ``fused`` ``(batch, n_outputs)``: the mean of the unimodal outputs, or
-      the concat head's output on the (gradient-detached) embeddings, so the
-      fusion head never shapes the encoders;
-    - ``outputs`` ``(batch, n_modalities, n_outputs)``: each unimodal head;
-    - ``z`` ``(batch, n_modalities, projection_dim)``: L2-normalised projections;
-    - ``h`` ``(batch, n_modalities, embed_dim)``: the embeddings.
+    and returns a :class:`MultimodalOutput` ``(fused, outputs, z, h)``: the
+    fused prediction, each unimodal head's, the contrastive projections and
+    the embeddings.
 
     Parameters
     ----------
@@ -107,7 +129,7 @@ class MultimodalAlignmentNet(nn.Module):
             fused = outputs.mean(dim=1)
         else:
             fused = self.fusion_head(h.detach().flatten(1))
-        return fused, outputs, z, h
+        return MultimodalOutput(fused, outputs, z, h)
 
     def layer_outputs(self, X):
         """Every hidden layer of every encoder: a list (modality) of lists (layer)."""

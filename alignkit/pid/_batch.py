@@ -25,9 +25,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 from skorch import NeuralNet
 from torch import nn
+from torch.utils.data import TensorDataset
 
-from .._training import DivergenceGuard, TensorDataset, batch_loader
 from ..utils import entropy
+from ..utils._random import draw_seeds
+from ..utils._torch import DivergenceGuard, batch_loader, forked_torch_rng
 from ._solver import round_to_marginals
 
 __all__ = ["fit_batch_pid"]
@@ -148,8 +150,7 @@ def fit_batch_pid(x1, x2, y, *, classifier, batch_size, max_epochs, lr, device, 
     """Fit the batch estimator on ``device`` ("cpu" or "cuda"); returns the
     information terms (nats), the net and the classifiers of ``x1``, ``x2`` and
     both, fitted on all the data."""
-    rng = np.random.default_rng(seed)
-    seeds = rng.integers(np.iinfo(np.int32).max, size=5)
+    seeds = draw_seeds(seed, size=5)
     if classifier is None:
         classifier = default_classifier(int(seeds[0]))
     both = np.hstack([x1, x2])
@@ -160,8 +161,7 @@ def fit_batch_pid(x1, x2, y, *, classifier, batch_size, max_epochs, lr, device, 
     scaled = [StandardScaler().fit_transform(x) for x in (x1, x2)]
     data = np.hstack([*scaled, post1, post2]).astype(np.float32)
     batch_size = min(batch_size, len(y))
-    with torch.random.fork_rng(devices=None if device == "cuda" else []):
-        torch.manual_seed(int(seeds[3]))
+    with forked_torch_rng(device, int(seeds[3])):
         net = CouplingNet(
             PairScores,
             module__dims=[x1.shape[1], x2.shape[1]],
@@ -179,7 +179,7 @@ def fit_batch_pid(x1, x2, y, *, classifier, batch_size, max_epochs, lr, device, 
             callbacks=[("divergence_guard", DivergenceGuard(f"Try a lower lr (now {lr})."))],
             verbose=0,
         )
-        net.fit(data, np.zeros(len(data), dtype=np.float32))
+        net.fit(torch.from_numpy(data), torch.zeros(len(data)))
     terms = evaluate(net.module_, data, batch_size, np.random.default_rng(seeds[4]), device)
     return (*terms, joint_info), net, [clone(classifier).fit(x, y) for x in (x1, x2, both)]
 

@@ -11,7 +11,6 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
@@ -22,9 +21,10 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._training import resolve_device
 from ..utils import entropy, fit_modality_layout, mutual_information, split_modalities
 from ..utils._modalities import check_pair_index
+from ..utils._random import draw_seeds
+from ..utils._torch import resolve_device
 from ._batch import default_classifier, fit_batch_pid, out_of_fold_posteriors
 from ._decomposition import UNIT_SCALE, PIDBiasWarning, decompose, histogram, pid_of_codes
 from ._discretize import ModalityCoder, PosteriorCoder, fit_target_coder
@@ -109,7 +109,7 @@ class _BasePID(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
                 "y has 1 class after discretisation; the PID of a constant target is empty "
                 "(need 2 or more classes)."
             )
-        seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=3)
+        seeds = draw_seeds(self.random_state, size=3)
         atoms = self._fit_pair(blocks[pair[0]], blocks[pair[1]], y_codes, seeds)
         self.atoms_ = atoms
         self.redundancy_, self.synergy_ = atoms[0], atoms[3]
