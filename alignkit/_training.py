@@ -19,8 +19,9 @@ class AlignmentNet(NeuralNet):
     """skorch net whose loss is Σ_m task_m (+ fused head) + lam · InfoNCE.
 
     The module is a :class:`~alignkit.nets.MultimodalAlignmentNet`; its
-    output is a :class:`~alignkit.nets.MultimodalOutput`. The task and contrastive parts are
-    recorded per batch (``train_task_loss``, ``train_contrastive_loss``).
+    output is a :class:`~alignkit.nets.MultimodalOutput`. The task and
+    contrastive parts are recorded per batch (``train_task_loss``,
+    ``train_contrastive_loss``).
     """
 
     def __init__(self, *args, lam=0.0, lam_warmup=0, stop_gradient=(), **kwargs):
