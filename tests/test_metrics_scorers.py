@@ -12,6 +12,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from conftest import SMALL_NET
 from alignkit import CKAScorer
 from alignkit.metrics import (
     layer_alignment_matrix,
@@ -255,8 +256,7 @@ def test_grid_search_over_aligned_classifier_reports_alignment(two_views):
 
     X, y = two_views
     grid = GridSearchCV(
-        AlignedMultimodalClassifier(max_epochs=3, hidden_dims=(16,), embed_dim=8,
-                                    projection_dim=8, batch_size=32, random_state=0),
+        AlignedMultimodalClassifier(max_epochs=3, random_state=0, **SMALL_NET),
         {"lam": [0.0, 1.0]}, cv=2, refit="acc",
         scoring={"acc": "accuracy", "acc_m1": modality_scorer(1),
                  "cka": make_alignment_scorer("unbiased_cka")},
@@ -277,8 +277,7 @@ def test_scorers_reach_the_multimodal_step_of_a_pipeline(two_views):
 
     X, y = two_views
     pipe = make_pipeline(StandardScaler(), AlignedMultimodalClassifier(
-        max_epochs=3, hidden_dims=(16,), embed_dim=8, projection_dim=8, batch_size=32,
-        random_state=0)).fit(X, y)
+        max_epochs=3, random_state=0, **SMALL_NET)).fit(X, y)
     clf, Xs = pipe[-1], pipe[0].transform(X)
     assert modality_scorer(0)(pipe, X, y) == np.mean(clf.predict_modality(Xs, 0) == y)
     Z = clf.transform(Xs)
