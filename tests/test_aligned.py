@@ -304,7 +304,7 @@ def test_diverging_loss_stops_with_an_error_naming_the_epoch(rng):
     X, y = _two_modalities(rng)
     with pytest.raises(FloatingPointError, match=r"diverged in epoch 1.*lower lr.*higher temperature"):
         AlignedMultimodalClassifier(lr=1e30, max_epochs=5, random_state=0, **{
-            k: v for k, v in SMALL.items() if k != "lr"}).fit(X * 1e30, y)
+            k: v for k, v in SMALL_NET.items() if k != "lr"}).fit(X * 1e30, y)
 
 
 class _ExplodingEncoder(torch.nn.Module):
@@ -324,7 +324,7 @@ class _ExplodingEncoder(torch.nn.Module):
 def test_a_loss_that_explodes_without_becoming_nan_stops_with_an_error(rng):
     X, y = _two_modalities(rng)
     model = AlignedMultimodalClassifier(encoder=_ExplodingEncoder, max_epochs=30, random_state=0,
-                                        **{k: v for k, v in SMALL.items() if k != "max_epochs"})
+                                        **{k: v for k, v in SMALL_NET.items() if k != "max_epochs"})
     with pytest.raises(FloatingPointError,
                        match=r"diverged in epoch \d+: the (train|valid)_loss reached .*over 1e\+06 "
                              r"times its first epoch's value.*lower lr"):

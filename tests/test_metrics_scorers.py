@@ -105,7 +105,7 @@ def test_alignment_scorer_averages_pairs_or_takes_the_one_asked_for(rng):
 
 
 def test_alignment_scorer_rejects_bad_settings_early(rng):
-    with pytest.raises(ValueError, match="metric must be one of"):
+    with pytest.raises(ValueError, match="'metric' parameter of make_alignment_scorer must be a str among"):
         make_alignment_scorer("cca")
     with pytest.raises(ValueError, match="pair must be two distinct modality indices; got"):
         make_alignment_scorer(pair=(1, 1))
@@ -158,11 +158,12 @@ def test_modality_scorer_takes_a_user_metric_probabilities_and_losses(two_views)
 
 
 def test_modality_scorer_rejects_bad_settings():
-    with pytest.raises(ValueError, match="modality must be a non-negative int"):
+    with pytest.raises(ValueError, match=r"'modality' parameter of modality_scorer must be an int in "
+                                         r"the range \[0, inf\) or an instance of 'str'"):
         modality_scorer(-1)
-    with pytest.raises(ValueError, match="response_method must be 'predict' or 'predict_proba'"):
+    with pytest.raises(ValueError, match=r"'response_method' parameter of modality_scorer must be a str among \{'"):
         modality_scorer(0, response_method="decision_function")
-    with pytest.raises(TypeError, match="score_func must be a callable"):
+    with pytest.raises(TypeError, match="'score_func' parameter of modality_scorer must be a callable"):
         modality_scorer(0, "accuracy")
 
 

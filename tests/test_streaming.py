@@ -297,7 +297,7 @@ def test_model_alignment_matrix_of_one_model_and_of_an_aligned_classifier():
     np.testing.assert_allclose(M, expected, rtol=1e-8)  # float32 forward in different batches
     with pytest.raises(ValueError, match="unknown: \\['nope'\\]"):
         model_alignment_matrix(clf, None, X, layers_a=["nope"])
-    with pytest.raises(ValueError, match="metric must be one of"):
+    with pytest.raises(ValueError, match="'metric' parameter of model_alignment_matrix must be a str among"):
         model_alignment_matrix(clf, None, X, metric="mutual_knn")
 
 

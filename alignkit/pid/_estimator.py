@@ -58,7 +58,7 @@ class _BasePID(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     }
 
     @abstractmethod
-    def __init__(self, modality_dims=None, *, pair=(0, 1), n_bins_y=None, y_threshold=None,
+    def __init__(self, *, modality_dims=None, pair=(0, 1), n_bins_y=None, y_threshold=None,
                  units="bits", n_jobs=None, random_state=None):
         self.modality_dims = modality_dims
         self.pair = pair
@@ -369,13 +369,14 @@ class PIDEstimator(_BasePID):
         "reference": [StrOptions({"logistic"}), HasMethods(["fit", "predict_proba"]), None],
     }
 
-    def __init__(self, modality_dims=None, *, pair=(0, 1), discretizer="kmeans", n_clusters=20,
+    def __init__(self, *, modality_dims=None, pair=(0, 1), discretizer="kmeans", n_clusters=20,
                  n_components=5, row_normalize=True, n_bins_y=None, y_threshold=None,
                  units="bits", n_permutations=0, n_jobs=None, tol=1e-10, max_iter=200,
                  n_bootstrap=0, confidence_level=0.95, reference=None, classifier=None,
                  random_state=None):
-        super().__init__(modality_dims, pair=pair, n_bins_y=n_bins_y, y_threshold=y_threshold,
-                         units=units, n_jobs=n_jobs, random_state=random_state)
+        super().__init__(modality_dims=modality_dims, pair=pair, n_bins_y=n_bins_y,
+                         y_threshold=y_threshold, units=units, n_jobs=n_jobs,
+                         random_state=random_state)
         self.discretizer = discretizer
         self.classifier = classifier
         self.n_clusters = n_clusters
@@ -641,11 +642,12 @@ class BatchPIDEstimator(_BasePID):
         "device": [StrOptions({"cpu", "cuda", "auto"})],
     }
 
-    def __init__(self, modality_dims=None, *, pair=(0, 1), classifier=None, batch_size=256,
+    def __init__(self, *, modality_dims=None, pair=(0, 1), classifier=None, batch_size=256,
                  max_epochs=10, lr=3e-3, device="cpu", n_bins_y=None, y_threshold=None,
                  units="bits", n_jobs=None, random_state=None):
-        super().__init__(modality_dims, pair=pair, n_bins_y=n_bins_y, y_threshold=y_threshold,
-                         units=units, n_jobs=n_jobs, random_state=random_state)
+        super().__init__(modality_dims=modality_dims, pair=pair, n_bins_y=n_bins_y,
+                         y_threshold=y_threshold, units=units, n_jobs=n_jobs,
+                         random_state=random_state)
         self.classifier = classifier
         self.batch_size = batch_size
         self.max_epochs = max_epochs
