@@ -37,6 +37,7 @@ from ._training import (
 from .nets import MLPEncoder, ModalityBranch, MultimodalAlignmentNet, TransformerEncoder
 from .utils import fit_modality_layout
 from .utils._modalities import modality_index
+from .utils._docstrings import Substitution
 
 __all__ = ["AlignedMultimodalClassifier", "AlignedMultimodalRegressor"]
 
@@ -470,131 +471,120 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
         return tags
 
 
-_SHARED_PARAMS_DOC = """
-    Parameters
-    ----------
-    modality_dims : list of int, default=None
-        Number of columns of each modality in ``X``, in order. None: one
-        modality per ``name__`` column prefix of a DataFrame ``X``, else two
-        halves of the columns.
-    lam : float, default=0.25
-        Weight λ >= 0 of the contrastive term. ``lam=0`` is exactly
-        independent unimodal training.
-    lam_warmup : int, default=0
-        Ramp λ linearly over the first ``lam_warmup`` epochs (epoch ``e``
-        uses ``lam * min(1, e / lam_warmup)``); 0 uses ``lam`` from the
-        start. The λ of each epoch is recorded in ``history_`` as ``"lam"``.
-    stop_gradient : list of int or str, default=None
-        Modalities whose encoders get no gradient from the contrastive term:
-        their embeddings are detached before their projection heads in
-        InfoNCE, while their task gradient is unchanged. ``[0]`` aligns
-        modality 1 towards a modality 0 that trains exactly as at ``lam=0``
-        (one-directional, "teacher -> student" alignment), which separates
-        transfer into the student from any regularisation of both encoders.
-        Every modality but at least one may be listed.
-    temperature : float, default=0.07
-        Temperature τ of the InfoNCE softmax.
-    learn_temperature : bool, default=False
-        Train τ (as log τ, kept >= 0.01) with the model.
-    projection_dim : int, default=64
-        Width of the L2-normalised projections the contrastive term compares.
-    encoder : {"mlp", "transformer"}, nn.Module, callable or list, default="mlp"
-        Encoder of each modality: an :class:`~alignkit.nets.MLPEncoder`, a
-        :class:`~alignkit.nets.TransformerEncoder` over ``(seq_len, dim)``
-        inputs (needs ``input_shapes``), a module (deep-copied), or a callable
-        such as an ``nn.Module`` class called as
-        ``encoder(input_dim=..., embed_dim=..., **encoder_kwargs)``. A list
-        gives one per modality.
-    encoder_kwargs : dict or list of dict, default=None
-        Extra keyword arguments for the encoders (one dict for all, or one per
-        modality), e.g. ``{"n_layers": 2, "pooling": "mean"}`` for transformers.
-    input_shapes : list of tuple or None, default=None
-        Per modality, the ``(seq_len, dim)`` shape its flat columns reshape to
-        (for ``encoder="transformer"``); None entries for flat modalities.
-    hidden_dims : tuple of int, default=(128, 128)
-        Hidden widths of the MLP encoders.
-    embed_dim : int, default=64
-        Width of each modality's embedding (what :meth:`transform` returns).
-    fusion : {"mean", "concat"}, default="mean"
-        How :meth:`predict` fuses modalities: the mean of the unimodal heads'
-        outputs, or a head trained on the concatenated embeddings. The concat
-        head sees gradient-detached embeddings, so it never shapes the encoders.
-    {loss}
-    max_epochs : int, default=20
-        Passes over the training data.
-    batch_size : int, default=512
-        Samples per batch; the contrastive term contrasts each sample with the
-        others of its batch.
-    lr : float or list of float, default=1e-3
-        AdamW learning rate: one for all, or one per modality (each
-        modality's branch is its own parameter group; the shared parameters,
-        a concat head and a learned temperature, use the mean).
-    weight_decay : float or list of float, default=1e-2
-        AdamW weight decay, one for all or one per modality, like ``lr``.
-    grad_clip : float, default=None
-        Maximum gradient norm, applied to each modality's branch on its own.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, stop when the quantity
-        ``scoring`` names has not improved for ``n_iter_no_change`` epochs
-        and restore the best weights.
-    scoring : {"task_loss", "loss"}, str or callable, default="task_loss"
-        What early stopping monitors on the validation split: the task loss
-        alone (``history_`` key ``valid_task_loss``), the total loss
-        task + λ·contrastive (``valid_loss``; it grows with λ, so it stops
-        aligned models for a reason unrelated to the task), or a scikit-learn
-        scorer name or callable ``scorer(estimator, X, y)``, higher being
-        better (``valid_score``), e.g. ``modality_scorer(1)``. Used only with
-        ``early_stopping=True``.
-    validation_fraction : float, default=0.1
-        Share of the training data held out when ``early_stopping=True``.
-    n_iter_no_change : int, default=5
-        Patience of early stopping, in epochs.
-    callbacks : list of skorch callbacks, default=None
-        Extra skorch callbacks (instances or ``(name, callback)`` pairs),
-        deep-copied at each fit.
-    device : {"cpu", "cuda", "auto"}, default="cpu"
-        Where to train; "auto" takes CUDA when available. A model trained on
-        CUDA unpickles onto the CPU on a machine without one.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, batch order and the validation split;
-        an int gives identical results on CPU run after run.
-    verbose : int, default=0
-        0: silent; 1: a progress bar over epochs; 2: also skorch's epoch table.
-    n_threads : int, default=None
-        torch intra-op threads while fitting and predicting; None leaves
-        torch's setting (joblib workers already cap it per process).
-"""
-
-_FITTED_DOC = """
-    modality_dims_ : list of int
-        Columns of each modality.
-    modality_names_ : list of str
-        Modality names (``name__`` prefixes, or ``"m0"``, ``"m1"``, ...).
-    n_features_in_ : int
-        Number of columns of ``X``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names of ``X``, when it had string column names.
-    net_ : skorch.NeuralNet
-        The trained skorch net; ``net_.module_`` is the
-        :class:`~alignkit.nets.MultimodalAlignmentNet`.
-    history_ : skorch.History
-        Per-epoch ``train_loss``, ``train_task_loss``,
-        ``train_contrastive_loss``, ``lam`` (and ``valid_loss``,
-        ``valid_task_loss``, ``valid_score``), and per batch.
-    n_iter_ : int
-        Epochs run.
-    n_threads_ : int
-        torch threads used during fit.
-    stop_gradient_ : list of int
-        Indices of the ``stop_gradient`` modalities.
-    device_ : str
-        Device the model was trained on.
-"""
+# The parameters and fitted attributes both estimators document, filled into their
+# docstrings by Substitution (each estimator adds its own ``loss`` text).
+_SHARED_DOCS = dict(
+    aligned_parameters="""{modality_dims}
+lam : float, default=0.25
+    Weight λ >= 0 of the contrastive term. ``lam=0`` is exactly
+    independent unimodal training.
+lam_warmup : int, default=0
+    Ramp λ linearly over the first ``lam_warmup`` epochs (epoch ``e``
+    uses ``lam * min(1, e / lam_warmup)``); 0 uses ``lam`` from the
+    start. The λ of each epoch is recorded in ``history_`` as ``"lam"``.
+stop_gradient : list of int or str, default=None
+    Modalities whose encoders get no gradient from the contrastive term:
+    their embeddings are detached before their projection heads in
+    InfoNCE, while their task gradient is unchanged. ``[0]`` aligns
+    modality 1 towards a modality 0 that trains exactly as at ``lam=0``
+    (one-directional, "teacher -> student" alignment), which separates
+    transfer into the student from any regularisation of both encoders.
+    Every modality but at least one may be listed.
+temperature : float, default=0.07
+    Temperature τ of the InfoNCE softmax.
+learn_temperature : bool, default=False
+    Train τ (as log τ, kept >= 0.01) with the model.
+projection_dim : int, default=64
+    Width of the L2-normalised projections the contrastive term compares.
+encoder : {"mlp", "transformer"}, nn.Module, callable or list, default="mlp"
+    Encoder of each modality: an :class:`~alignkit.nets.MLPEncoder`, a
+    :class:`~alignkit.nets.TransformerEncoder` over ``(seq_len, dim)``
+    inputs (needs ``input_shapes``), a module (deep-copied), or a callable
+    such as an ``nn.Module`` class called as
+    ``encoder(input_dim=..., embed_dim=..., **encoder_kwargs)``. A list
+    gives one per modality.
+encoder_kwargs : dict or list of dict, default=None
+    Extra keyword arguments for the encoders (one dict for all, or one per
+    modality), e.g. ``{"n_layers": 2, "pooling": "mean"}`` for transformers.
+input_shapes : list of tuple or None, default=None
+    Per modality, the ``(seq_len, dim)`` shape its flat columns reshape to
+    (for ``encoder="transformer"``); None entries for flat modalities.
+hidden_dims : tuple of int, default=(128, 128)
+    Hidden widths of the MLP encoders.
+embed_dim : int, default=64
+    Width of each modality's embedding (what :meth:`transform` returns).
+fusion : {"mean", "concat"}, default="mean"
+    How :meth:`predict` fuses modalities: the mean of the unimodal heads'
+    outputs, or a head trained on the concatenated embeddings. The concat
+    head sees gradient-detached embeddings, so it never shapes the encoders.
+{loss}
+max_epochs : int, default=20
+    Passes over the training data.
+batch_size : int, default=512
+    Samples per batch; the contrastive term contrasts each sample with the
+    others of its batch.
+lr : float or list of float, default=1e-3
+    AdamW learning rate: one for all, or one per modality (each
+    modality's branch is its own parameter group; the shared parameters,
+    a concat head and a learned temperature, use the mean).
+weight_decay : float or list of float, default=1e-2
+    AdamW weight decay, one for all or one per modality, like ``lr``.
+grad_clip : float, default=None
+    Maximum gradient norm, applied to each modality's branch on its own.
+early_stopping : bool, default=False
+    Hold out ``validation_fraction`` of the data, stop when the quantity
+    ``scoring`` names has not improved for ``n_iter_no_change`` epochs
+    and restore the best weights.
+scoring : {"task_loss", "loss"}, str or callable, default="task_loss"
+    What early stopping monitors on the validation split: the task loss
+    alone (``history_`` key ``valid_task_loss``), the total loss
+    task + λ·contrastive (``valid_loss``; it grows with λ, so it stops
+    aligned models for a reason unrelated to the task), or a scikit-learn
+    scorer name or callable ``scorer(estimator, X, y)``, higher being
+    better (``valid_score``), e.g. ``modality_scorer(1)``. Used only with
+    ``early_stopping=True``.
+validation_fraction : float, default=0.1
+    Share of the training data held out when ``early_stopping=True``.
+n_iter_no_change : int, default=5
+    Patience of early stopping, in epochs.
+callbacks : list of skorch callbacks, default=None
+    Extra skorch callbacks (instances or ``(name, callback)`` pairs),
+    deep-copied at each fit.
+device : {"cpu", "cuda", "auto"}, default="cpu"
+    Where to train; "auto" takes CUDA when available. A model trained on
+    CUDA unpickles onto the CPU on a machine without one.
+random_state : int, RandomState instance or None, default=None
+    Seeds weight initialisation, batch order and the validation split;
+    an int gives identical results on CPU run after run.
+verbose : int, default=0
+    0: silent; 1: a progress bar over epochs; 2: also skorch's epoch table.
+n_threads : int, default=None
+    The torch intra-op threads while fitting and predicting; None leaves
+    torch's setting (joblib workers already cap it per process).""",
+    aligned_attributes="""{layout_attributes}
+net_ : skorch.NeuralNet
+    The trained skorch net; ``net_.module_`` is the
+    :class:`~alignkit.nets.MultimodalAlignmentNet`.
+history_ : skorch.History
+    Per-epoch ``train_loss``, ``train_task_loss``,
+    ``train_contrastive_loss``, ``lam`` (and ``valid_loss``,
+    ``valid_task_loss``, ``valid_score``), and per batch.
+n_iter_ : int
+    Epochs run.
+n_threads_ : int
+    torch threads used during fit.
+stop_gradient_ : list of int
+    Indices of the ``stop_gradient`` modalities.
+device_ : str
+    Device the model was trained on.""",
+)
 
 
+
+@Substitution(**_SHARED_DOCS, loss="""loss : {"cross_entropy"} or None, default=None
+    Task loss; None means cross-entropy.""")
 class AlignedMultimodalClassifier(ClassifierMixin, _AlignedMultimodalBase):
-    __doc__ = (
-        """Multimodal classifier with a controllable cross-modal alignment term.
+    """Multimodal classifier with a controllable cross-modal alignment term.
 
     Each modality ``m`` has an encoder, a linear classification head and a
     projection head. Training minimises
@@ -602,19 +592,17 @@ class AlignedMultimodalClassifier(ClassifierMixin, _AlignedMultimodalBase):
     (Fang, Zhang & Chan, "To Align or Not to Align", AAAI 2026), with skorch
     running the loop. Predictions fuse the unimodal heads; each unimodal model
     stays available through :meth:`predict_modality`.
-"""
-        + _SHARED_PARAMS_DOC.replace(
-            "{loss}",
-            """loss : {"cross_entropy"} or None, default=None
-        Task loss; None means cross-entropy.""",
-        )
-        + """
+
+    Parameters
+    ----------
+    {aligned_parameters}
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels."""
-        + _FITTED_DOC
-        + """
+        Class labels.
+    {aligned_attributes}
+
     See Also
     --------
     AlignedMultimodalRegressor : The same model for continuous targets.
@@ -632,8 +620,7 @@ class AlignedMultimodalClassifier(ClassifierMixin, _AlignedMultimodalBase):
     True
     >>> clf.transform(X).shape
     (300, 128)
-    """
-    )
+        """
 
     _parameter_constraints = {
         **_AlignedMultimodalBase._parameter_constraints,
@@ -725,30 +712,29 @@ class AlignedMultimodalClassifier(ClassifierMixin, _AlignedMultimodalBase):
         return self.classes_[indices]
 
 
+@Substitution(**_SHARED_DOCS, loss="""loss : {"squared_error", "absolute_error"} or None, default=None
+    Task loss (MSE or L1, on targets standardised with the training
+    mean and standard deviation); None means "squared_error".""")
 class AlignedMultimodalRegressor(RegressorMixin, _AlignedMultimodalBase):
-    __doc__ = (
-        """Multimodal regressor with a controllable cross-modal alignment term.
+    """Multimodal regressor with a controllable cross-modal alignment term.
 
     The regression counterpart of :class:`AlignedMultimodalClassifier`
     (e.g. CMU-MOSEI sentiment): each modality's head predicts the targets,
     the task loss is squared or absolute error on standardised targets, and
     ``lam`` weights the cross-modal InfoNCE term.
-"""
-        + _SHARED_PARAMS_DOC.replace(
-            "{loss}",
-            """loss : {"squared_error", "absolute_error"} or None, default=None
-        Task loss (MSE or L1, on targets standardised with the training
-        mean and standard deviation); None means "squared_error".""",
-        )
-        + """
+
+    Parameters
+    ----------
+    {aligned_parameters}
+
     Attributes
     ----------
     y_mean_ : ndarray of shape (n_outputs,)
         Training target mean.
     y_scale_ : ndarray of shape (n_outputs,)
-        Training target standard deviation (1 where it is 0)."""
-        + _FITTED_DOC
-        + """
+        Training target standard deviation (1 where it is 0).
+    {aligned_attributes}
+
     See Also
     --------
     AlignedMultimodalClassifier : The same model for class labels.
@@ -764,8 +750,7 @@ class AlignedMultimodalRegressor(RegressorMixin, _AlignedMultimodalBase):
     ...                                  random_state=0).fit(X, 2 * t + 1)
     >>> reg.score(X, 2 * t + 1) > 0.8
     True
-    """
-    )
+        """
 
     _parameter_constraints = {
         **_AlignedMultimodalBase._parameter_constraints,

@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils import fit_modality_layout, split_modalities
+from ..utils._docstrings import Substitution
 from ._alignment import (
     METRIC_CONSTRAINT,
     accepted_options,
@@ -26,6 +27,7 @@ from ._streaming import (
 )
 
 
+@Substitution()
 class CKAScorer(BaseEstimator):
     """Alignment between the modalities' representations held side by side in ``X``.
 
@@ -41,9 +43,7 @@ class CKAScorer(BaseEstimator):
             "svcca"} or callable, default="unbiased_cka"
         The alignment metric (see :mod:`alignkit.metrics`), or a callable
         ``(A, B) -> float``.
-    modality_dims : list of int, default=None
-        Columns per modality, in order. ``None``: the ``name__`` prefixes of
-        a DataFrame's columns, otherwise two halves.
+    {modality_dims}
     k : int, default=10
         Neighbours for ``"mutual_knn"`` and ``"cknna"``.
     n_components : int, default=10

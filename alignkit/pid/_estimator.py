@@ -25,6 +25,7 @@ from sklearn.utils.validation import (
 from .._training import resolve_device
 from ..utils import entropy, fit_modality_layout, mutual_information, split_modalities
 from ..utils._modalities import check_pair_index
+from ..utils._docstrings import Substitution
 from ._batch import default_classifier, fit_batch_pid, out_of_fold_posteriors
 from ._decomposition import UNIT_SCALE, PIDBiasWarning, decompose, histogram, pid_of_codes
 from ._discretize import ModalityCoder, PosteriorCoder, fit_target_coder
@@ -153,26 +154,20 @@ class _BasePID(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         return tags
 
 
-_SHARED_ATTRIBUTES = """pair_ : list of two int
-        The validated ``pair``.
-    target_coder_ : object
-        Maps ``y`` to class codes (its classes, quantile bins or threshold).
-    modality_dims_ : list of int
-        Columns per modality of ``X``.
-    modality_names_ : list of str
-        Modality names (``name__`` prefixes, else ``"m0"``, ``"m1"``, ...).
-    n_features_in_ : int
-        Number of columns of ``X``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names of ``X``, when it had string column names."""
-
-_SHARED_PARAMETERS = """modality_dims : list of int, default=None
-        Columns of each modality in ``X``, in order. ``None``: from the
-        ``name__`` prefixes of a DataFrame's columns, else two halves.
-    pair : tuple of two int, default=(0, 1)
-        The two modalities to decompose when there are more."""
+# What both estimators document alike, filled into their docstrings by Substitution.
+_SHARED_DOCS = Substitution(
+    pid_parameters="""{modality_dims}
+pair : tuple of two int, default=(0, 1)
+    The two modalities to decompose when there are more.""",
+    pid_attributes="""pair_ : list of two int
+    The validated ``pair``.
+target_coder_ : object
+    Maps ``y`` to class codes (its classes, quantile bins or threshold).
+{layout_attributes}""",
+)
 
 
+@_SHARED_DOCS
 class PIDEstimator(_BasePID):
     """Partial information decomposition of two modalities about a target (plug-in).
 
@@ -199,8 +194,8 @@ class PIDEstimator(_BasePID):
 
     Parameters
     ----------
-    {shared}
-    discretizer : {{"kmeans", "quantile", "posterior"}}, estimator or None, \
+    {pid_parameters}
+    discretizer : {"kmeans", "quantile", "posterior"}, estimator or None, \
             default="kmeans"
         How each modality becomes codes. ``"kmeans"``: optional row
         normalisation, PCA, KMeans. ``"quantile"``: the same normalisation,
@@ -227,7 +222,7 @@ class PIDEstimator(_BasePID):
         Binarise a continuous target: class 1 where ``y >= y_threshold`` (the
         MOSEI convention with 0). At most one of ``n_bins_y`` and
         ``y_threshold`` may be set; with neither, ``y`` holds class labels.
-    units : {{"bits", "nats"}}, default="bits"
+    units : {"bits", "nats"}, default="bits"
         Units of every fitted information quantity.
     n_permutations : int, default=0
         Shuffled-label null draws for ``null_distribution_``, ``pvalues_``
@@ -318,7 +313,7 @@ class PIDEstimator(_BasePID):
     coders_ : list of two fitted discretisers
         One per modality of ``pair``; ``coders_[m].model_`` is the fitted
         scikit-learn pipeline (None when ``discretizer=None``).
-    {shared_attributes}
+    {pid_attributes}
 
     See Also
     --------
@@ -536,6 +531,7 @@ class PIDEstimator(_BasePID):
         return ["code"]
 
 
+@_SHARED_DOCS
 class BatchPIDEstimator(_BasePID):
     """Partial information decomposition by the neural batch estimator.
 
@@ -557,7 +553,7 @@ class BatchPIDEstimator(_BasePID):
 
     Parameters
     ----------
-    {shared}
+    {pid_parameters}
     classifier : estimator with ``predict_proba``, default=None
         Cloned for each of ``p(y | x1)``, ``p(y | x2)`` and ``p(y | x1, x2)``,
         which are predicted out of fold (up to 5 stratified folds). ``None``:
@@ -572,7 +568,7 @@ class BatchPIDEstimator(_BasePID):
         give small data sets more epochs; ``net_.history`` shows the loss.
     lr : float, default=3e-3
         Its learning rate.
-    device : {{"cpu", "cuda", "auto"}}, default="cpu"
+    device : {"cpu", "cuda", "auto"}, default="cpu"
         Where the network trains and runs; ``"auto"`` picks CUDA when
         available.
     n_bins_y : int, default=None
@@ -580,7 +576,7 @@ class BatchPIDEstimator(_BasePID):
     y_threshold : float, default=None
         Binarise a continuous target: class 1 where ``y >= y_threshold``. At
         most one of ``n_bins_y`` and ``y_threshold`` may be set.
-    units : {{"bits", "nats"}}, default="bits"
+    units : {"bits", "nats"}, default="bits"
         Units of every fitted information quantity.
     n_jobs : int, default=None
         Parallel jobs (joblib) for the cross-fitted classifiers.
@@ -607,7 +603,7 @@ class BatchPIDEstimator(_BasePID):
     classifiers_ : list of three estimators
         ``classifier`` refitted on all the data of the first modality, the
         second and both (for ``transform`` and ``score``).
-    {shared_attributes}
+    {pid_attributes}
 
     See Also
     --------
@@ -761,8 +757,3 @@ def _target_codes(est, X, y):
     check_consistent_length(X, y)
     return est.target_coder_.transform(y)
 
-
-for _cls in (PIDEstimator, BatchPIDEstimator):
-    if _cls.__doc__:  # None under python -OO
-        _cls.__doc__ = _cls.__doc__.format(shared=_SHARED_PARAMETERS,
-                                          shared_attributes=_SHARED_ATTRIBUTES)

@@ -12,15 +12,35 @@ import textwrap
 _PLACEHOLDER = re.compile(r"^([ \t]*)\{(\w+)\}[ \t]*$", re.MULTILINE)
 
 
+# Texts that several packages' docstrings share, so each is written once.
+SHARED_TEXTS = {
+    "modality_dims": """modality_dims : list of int, default=None
+    Number of columns of each modality in ``X``, in order. ``None``: one
+    modality per ``name__`` column prefix of a DataFrame ``X``, else two
+    halves of the columns.""",
+    "layout_attributes": """modality_dims_ : list of int
+    Columns of each modality of ``X``.
+modality_names_ : list of str
+    Modality names (``name__`` prefixes, else ``"m0"``, ``"m1"``, ...).
+n_features_in_ : int
+    Number of columns of ``X``.
+feature_names_in_ : ndarray of shape (n_features_in_,)
+    Column names of ``X``, when it had string column names.""",
+}
+
+
 class Substitution:
     """Decorator filling the ``{name}`` lines of a docstring with shared texts.
+
+    A text may hold placeholders of its own, filled in turn. A placeholder
+    with no text is left as it is (tests/test_docstrings.py fails on any
+    that reaches a public docstring).
 
     Parameters
     ----------
     **texts : dict of str
-        The text for each placeholder name, written without indentation.
-        A placeholder with no text raises ``KeyError`` when decorating, so a
-        misspelt name cannot reach the rendered documentation.
+        The text for each placeholder name, written without indentation;
+        names not given fall back to :data:`SHARED_TEXTS`.
 
     Examples
     --------
@@ -38,13 +58,19 @@ class Substitution:
     """
 
     def __init__(self, **texts):
-        self.texts = {name: textwrap.dedent(text).strip("\n") for name, text in texts.items()}
+        self.texts = {name: textwrap.dedent(text).strip("\n")
+                      for name, text in {**SHARED_TEXTS, **texts}.items()}
 
     def __call__(self, obj):
         if obj.__doc__:  # None under python -OO
-            obj.__doc__ = _PLACEHOLDER.sub(self._fill, obj.__doc__)
+            obj.__doc__ = self._fill_all(obj.__doc__)
         return obj
+
+    def _fill_all(self, text):
+        return _PLACEHOLDER.sub(self._fill, text)
 
     def _fill(self, match):
         indent, name = match.groups()
-        return textwrap.indent(self.texts[name], indent)
+        if name not in self.texts:
+            return match.group(0)
+        return textwrap.indent(self._fill_all(self.texts[name]), indent)
