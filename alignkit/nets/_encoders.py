@@ -47,6 +47,19 @@ class MLPEncoder(nn.Module):
         self.out = nn.Linear(widths[-1], embed_dim)
 
     def layer_outputs(self, x):
+        """Every hidden layer's output, the embedding last.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, input_dim)
+            The modality's features.
+
+        Returns
+        -------
+        layers : list of torch.Tensor
+            One ``(batch, width)`` tensor per hidden layer, then the
+            ``(batch, embed_dim)`` embedding.
+        """
         outputs = []
         for layer in self.hidden:
             x = layer(x)
@@ -55,6 +68,18 @@ class MLPEncoder(nn.Module):
         return outputs
 
     def forward(self, x):
+        """The embedding of a batch.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, input_dim)
+            The modality's features.
+
+        Returns
+        -------
+        h : torch.Tensor of shape (batch, embed_dim)
+            The embedding.
+        """
         for layer in self.hidden:
             x = layer(x)
         return self.out(x)
@@ -148,6 +173,19 @@ class TransformerEncoder(nn.Module):
         return torch.where(n_kept > 0, mean, h[:, 0])
 
     def layer_outputs(self, x):
+        """The class token after every transformer layer, the embedding last.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, input_dim)
+            The modality's flattened sequence (all-zero steps are padding).
+
+        Returns
+        -------
+        layers : list of torch.Tensor
+            One ``(batch, width)`` tensor per layer, then the
+            ``(batch, embed_dim)`` embedding.
+        """
         seq = x.reshape(x.shape[0], *self.input_shape)
         padding = seq.abs().sum(dim=-1) == 0
         padding = torch.cat([padding.new_zeros(x.shape[0], 1), padding], dim=1)
@@ -161,4 +199,16 @@ class TransformerEncoder(nn.Module):
         return outputs
 
     def forward(self, x):
+        """The embedding of a batch.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, input_dim)
+            The modality's flattened sequence.
+
+        Returns
+        -------
+        h : torch.Tensor of shape (batch, embed_dim)
+            The embedding.
+        """
         return self.layer_outputs(x)[-1]

@@ -32,6 +32,18 @@ class ModalityBranch(nn.Module):
         self.projection = nn.Linear(embed_dim, projection_dim)
 
     def layer_outputs(self, x):
+        """Every hidden layer of the encoder (just its output for an encoder without layers).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, input_dim)
+            The modality's features.
+
+        Returns
+        -------
+        layers : list of torch.Tensor
+            One ``(batch, width)`` tensor per layer, the embedding last.
+        """
         layers = getattr(self.encoder, "layer_outputs", None)
         return layers(x) if layers is not None else [self.encoder(x)]
 
@@ -85,18 +97,61 @@ class MultimodalAlignmentNet(nn.Module):
 
     @property
     def temperature(self):
+        """The InfoNCE temperature ``exp(log_temperature)``, kept >= 0.01 (a 0-d tensor)."""
         return self.log_temperature.exp().clamp(min=0.01)
 
     def split(self, X):
+        """The modalities' column blocks of a batch.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (batch, n_features)
+            The multimodal input.
+
+        Returns
+        -------
+        blocks : tuple of torch.Tensor
+            One ``(batch, modality_dims[m])`` view per modality.
+        """
         return torch.split(X, self.modality_dims, dim=1)
 
     def embed(self, X):
-        """The embeddings ``h``, shape ``(batch, n_modalities, embed_dim)``."""
+        """Every modality's embedding of a batch.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (batch, n_features)
+            The multimodal input.
+
+        Returns
+        -------
+        h : torch.Tensor of shape (batch, n_modalities, embed_dim)
+            The embeddings.
+        """
+
         return torch.stack(
             [branch.encoder(x) for branch, x in zip(self.branches, self.split(X))], dim=1
         )
 
     def forward(self, X):
+        """The fused prediction, each modality's head, projections and embeddings.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (batch, n_features)
+            The multimodal input.
+
+        Returns
+        -------
+        fused : torch.Tensor of shape (batch, n_outputs)
+            The fused heads' output (see ``fusion``).
+        outputs : torch.Tensor of shape (batch, n_modalities, n_outputs)
+            Each modality's head output.
+        z : torch.Tensor of shape (batch, n_modalities, projection_dim)
+            The L2-normalised projections InfoNCE compares.
+        h : torch.Tensor of shape (batch, n_modalities, embed_dim)
+            The embeddings.
+        """
         h = self.embed(X)
         outputs = torch.stack([b.head(h[:, m]) for m, b in enumerate(self.branches)], dim=1)
         z = F.normalize(
@@ -110,5 +165,17 @@ class MultimodalAlignmentNet(nn.Module):
         return fused, outputs, z, h
 
     def layer_outputs(self, X):
-        """Every hidden layer of every encoder: a list (modality) of lists (layer)."""
+        """Every hidden layer of every encoder.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (batch, n_features)
+            The multimodal input.
+
+        Returns
+        -------
+        layers : list of list of torch.Tensor
+            Per modality, its encoder's layers (the embedding last).
+        """
+
         return [b.layer_outputs(x) for b, x in zip(self.branches, self.split(X))]

@@ -10,6 +10,26 @@ def entropy(p):
 
     A table with a non-finite cell raises ``ValueError`` rather than having
     that cell dropped.
+
+    Parameters
+    ----------
+    p : array-like of any shape
+        Probabilities summing to 1.
+
+    Returns
+    -------
+    entropy : float
+        ``-sum p log p`` over the non-zero cells, in nats.
+
+    See Also
+    --------
+    mutual_information : I(A; B) from a joint table.
+
+    Examples
+    --------
+    >>> from alignkit.utils import entropy
+    >>> round(entropy([0.5, 0.5]), 6)
+    0.693147
     """
     p = np.asarray(p, dtype=np.float64).ravel()
     if not np.isfinite(p).all():

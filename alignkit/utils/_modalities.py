@@ -238,6 +238,31 @@ def fit_modality_layout(estimator, min_modalities=2):
     Call right after ``validate_data(estimator, X, reset=True)``: it reads
     ``n_features_in_``, ``feature_names_in_`` (when ``X`` had column names) and
     the ``modality_dims`` parameter.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The estimator being fitted, with ``n_features_in_`` set.
+    min_modalities : int, default=2
+        The fewest modalities the estimator works with.
+
+    Returns
+    -------
+    modality_dims : list of int
+        The columns of each modality, as set on ``estimator``.
+
+    See Also
+    --------
+    resolve_modalities : The layout from a column count and names.
+
+    Examples
+    --------
+    >>> from sklearn.base import BaseEstimator
+    >>> from alignkit.utils import fit_modality_layout
+    >>> est = BaseEstimator()
+    >>> est.modality_dims, est.n_features_in_ = [2, 3], 5
+    >>> fit_modality_layout(est), est.modality_names_
+    ([2, 3], ['m0', 'm1'])
     """
     estimator.modality_dims_, estimator.modality_names_ = resolve_modalities(
         estimator.n_features_in_,
