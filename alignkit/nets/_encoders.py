@@ -11,6 +11,8 @@ import math
 import torch
 from torch import nn
 
+from ..utils._docstrings import Substitution
+
 __all__ = ["MLPEncoder", "TransformerEncoder"]
 
 
@@ -46,19 +48,11 @@ class MLPEncoder(nn.Module):
         )
         self.out = nn.Linear(widths[-1], embed_dim)
 
+    @Substitution()
     def layer_outputs(self, x):
         """Every hidden layer's output, the embedding last.
 
-        Parameters
-        ----------
-        x : torch.Tensor of shape (batch, input_dim)
-            The modality's features.
-
-        Returns
-        -------
-        layers : list of torch.Tensor
-            One ``(batch, width)`` tensor per hidden layer, then the
-            ``(batch, embed_dim)`` embedding.
+        {encoder_layers_sections}
         """
         outputs = []
         for layer in self.hidden:
@@ -67,18 +61,11 @@ class MLPEncoder(nn.Module):
         outputs.append(self.out(x))
         return outputs
 
+    @Substitution()
     def forward(self, x):
         """The embedding of a batch.
 
-        Parameters
-        ----------
-        x : torch.Tensor of shape (batch, input_dim)
-            The modality's features.
-
-        Returns
-        -------
-        h : torch.Tensor of shape (batch, embed_dim)
-            The embedding.
+        {encoder_forward_sections}
         """
         for layer in self.hidden:
             x = layer(x)
@@ -172,19 +159,11 @@ class TransformerEncoder(nn.Module):
         # A sample that is all padding falls back to its CLS token.
         return torch.where(n_kept > 0, mean, h[:, 0])
 
+    @Substitution()
     def layer_outputs(self, x):
         """The class token after every transformer layer, the embedding last.
 
-        Parameters
-        ----------
-        x : torch.Tensor of shape (batch, input_dim)
-            The modality's flattened sequence (all-zero steps are padding).
-
-        Returns
-        -------
-        layers : list of torch.Tensor
-            One ``(batch, width)`` tensor per layer, then the
-            ``(batch, embed_dim)`` embedding.
+        {encoder_layers_sections}
         """
         seq = x.reshape(x.shape[0], *self.input_shape)
         padding = seq.abs().sum(dim=-1) == 0
@@ -198,17 +177,10 @@ class TransformerEncoder(nn.Module):
         outputs.append(self.out(outputs[-1] if outputs else self._pool(h, padding)))
         return outputs
 
+    @Substitution()
     def forward(self, x):
         """The embedding of a batch.
 
-        Parameters
-        ----------
-        x : torch.Tensor of shape (batch, input_dim)
-            The modality's flattened sequence.
-
-        Returns
-        -------
-        h : torch.Tensor of shape (batch, embed_dim)
-            The embedding.
+        {encoder_forward_sections}
         """
         return self.layer_outputs(x)[-1]

@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..utils._docstrings import Substitution
+
 __all__ = ["MultimodalAlignmentNet", "ModalityBranch"]
 
 
@@ -31,18 +33,11 @@ class ModalityBranch(nn.Module):
         self.head = nn.Linear(embed_dim, n_outputs)
         self.projection = nn.Linear(embed_dim, projection_dim)
 
+    @Substitution()
     def layer_outputs(self, x):
         """Every hidden layer of the encoder (just its output for an encoder without layers).
 
-        Parameters
-        ----------
-        x : torch.Tensor of shape (batch, input_dim)
-            The modality's features.
-
-        Returns
-        -------
-        layers : list of torch.Tensor
-            One ``(batch, width)`` tensor per layer, the embedding last.
+        {encoder_layers_sections}
         """
         layers = getattr(self.encoder, "layer_outputs", None)
         return layers(x) if layers is not None else [self.encoder(x)]
@@ -100,13 +95,13 @@ class MultimodalAlignmentNet(nn.Module):
         """The InfoNCE temperature ``exp(log_temperature)``, kept >= 0.01 (a 0-d tensor)."""
         return self.log_temperature.exp().clamp(min=0.01)
 
+    @Substitution()
     def split(self, X):
         """The modalities' column blocks of a batch.
 
         Parameters
         ----------
-        X : torch.Tensor of shape (batch, n_features)
-            The multimodal input.
+        {X_batch}
 
         Returns
         -------
@@ -115,31 +110,29 @@ class MultimodalAlignmentNet(nn.Module):
         """
         return torch.split(X, self.modality_dims, dim=1)
 
+    @Substitution()
     def embed(self, X):
         """Every modality's embedding of a batch.
 
         Parameters
         ----------
-        X : torch.Tensor of shape (batch, n_features)
-            The multimodal input.
+        {X_batch}
 
         Returns
         -------
-        h : torch.Tensor of shape (batch, n_modalities, embed_dim)
-            The embeddings.
+        {embeddings}
         """
-
         return torch.stack(
             [branch.encoder(x) for branch, x in zip(self.branches, self.split(X))], dim=1
         )
 
+    @Substitution()
     def forward(self, X):
         """The fused prediction, each modality's head, projections and embeddings.
 
         Parameters
         ----------
-        X : torch.Tensor of shape (batch, n_features)
-            The multimodal input.
+        {X_batch}
 
         Returns
         -------
@@ -149,8 +142,7 @@ class MultimodalAlignmentNet(nn.Module):
             Each modality's head output.
         z : torch.Tensor of shape (batch, n_modalities, projection_dim)
             The L2-normalised projections InfoNCE compares.
-        h : torch.Tensor of shape (batch, n_modalities, embed_dim)
-            The embeddings.
+        {embeddings}
         """
         h = self.embed(X)
         outputs = torch.stack([b.head(h[:, m]) for m, b in enumerate(self.branches)], dim=1)
@@ -164,13 +156,13 @@ class MultimodalAlignmentNet(nn.Module):
             fused = self.fusion_head(h.detach().flatten(1))
         return fused, outputs, z, h
 
+    @Substitution()
     def layer_outputs(self, X):
         """Every hidden layer of every encoder.
 
         Parameters
         ----------
-        X : torch.Tensor of shape (batch, n_features)
-            The multimodal input.
+        {X_batch}
 
         Returns
         -------

@@ -26,6 +26,34 @@ n_features_in_ : int
     Number of columns of ``X``.
 feature_names_in_ : ndarray of shape (n_features_in_,)
     Column names of ``X``, when it had string column names.""",
+    # The batches and outputs of the networks in alignkit.nets.
+    "x_modality": """x : torch.Tensor of shape (batch, input_dim)
+    One modality's features (a sequence encoder's: the flattened sequence,
+    all-zero steps being padding).""",
+    "X_batch": """X : torch.Tensor of shape (batch, n_features)
+    The multimodal input, every modality's columns side by side.""",
+    "embedding": """h : torch.Tensor of shape (batch, embed_dim)
+    The embedding.""",
+    "embeddings": """h : torch.Tensor of shape (batch, n_modalities, embed_dim)
+    Every modality's embedding.""",
+    "layer_outputs": """layers : list of torch.Tensor
+    One ``(batch, width)`` tensor per layer, the ``(batch, embed_dim)``
+    embedding last.""",
+    # The sections of an encoder's forward and layer_outputs.
+    "encoder_forward_sections": """Parameters
+----------
+{x_modality}
+
+Returns
+-------
+{embedding}""",
+    "encoder_layers_sections": """Parameters
+----------
+{x_modality}
+
+Returns
+-------
+{layer_outputs}""",
 }
 
 
