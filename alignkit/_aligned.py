@@ -447,7 +447,7 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
         return self._module_outputs(X, lambda module, x: module.layer_outputs(x))
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the :meth:`transform` columns: ``"<modality>__e<j>"``.
+        """Get the names of the :meth:`transform` columns: ``"<modality>__e<j>"``.
 
         Parameters
         ----------
@@ -798,7 +798,7 @@ class AlignedMultimodalRegressor(RegressorMixin, _AlignedMultimodalBase):
         return self._to_target_scale(self._module_outputs(X, lambda module, x: module(x)[0]))
 
     def predict_modality(self, X, modality):
-        """Predictions of one modality's unimodal model.
+        """Predict with one modality's unimodal model alone.
 
         Parameters
         ----------

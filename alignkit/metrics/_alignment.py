@@ -63,6 +63,9 @@ def _as_list_of_representations(layers, name):
 def alignment_matrix(layers_a, layers_b=None, *, metric="unbiased_cka", **metric_kwargs):
     """Alignment between every pair of representations of the same samples.
 
+    One metric call per pair: ``layers_a`` against ``layers_b``, or the
+    unordered pairs of ``layers_a`` when ``layers_b`` is ``None``.
+
     Parameters
     ----------
     layers_a : list of array-like or torch.Tensor of shape (n_samples, n_features_l)
@@ -85,6 +88,11 @@ def alignment_matrix(layers_a, layers_b=None, *, metric="unbiased_cka", **metric
         ``layers_b=None`` the square matrix over ``layers_a`` (the entry for
         ``i <= j`` mirrored). Its ``.max()`` is the "best layer pair"
         alignment of Tjandrasuwita et al. (2025).
+
+    See Also
+    --------
+    layer_alignment_matrix : The same over a fitted model's encoder layers.
+    model_alignment_matrix : The same over live torch models, streamed.
 
     Examples
     --------
@@ -132,6 +140,9 @@ def mean_pairwise_alignment(blocks, func, metric_kwargs, pair=None):
 def layer_alignment_matrix(estimator, X, *, pair=(0, 1), metric="unbiased_cka", **metric_kwargs):
     """Layer-by-layer alignment between two modalities' encoders of a fitted model.
 
+    :func:`alignment_matrix` over the hidden representations that
+    ``estimator.transform_layers(X)`` returns for the two modalities of ``pair``.
+
     Parameters
     ----------
     estimator : fitted estimator with ``transform_layers``
@@ -152,6 +163,10 @@ def layer_alignment_matrix(estimator, X, *, pair=(0, 1), metric="unbiased_cka", 
     matrix : ndarray of shape (n_layers_i, n_layers_j)
         ``matrix[p, q]`` aligns layer ``p`` of modality ``i`` with layer
         ``q`` of modality ``j``; ``matrix.max()`` is the best-pair alignment.
+
+    See Also
+    --------
+    alignment_matrix : The same over any lists of representations.
 
     Examples
     --------

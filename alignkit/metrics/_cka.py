@@ -202,6 +202,11 @@ def unbiased_cka(A, B, *, clip=False, clip_quantile=None, normalize=False):
         When A and B differ in n_samples, are not 2-D, hold NaN or infinity,
         or n_samples < 4 (the estimator divides by n - 3).
 
+    See Also
+    --------
+    linear_cka : The biased estimator.
+    alignment_test : Whether the alignment is above chance, with an interval.
+
     Examples
     --------
     >>> import numpy as np
@@ -349,6 +354,10 @@ def rbf_cka(A, B, *, sigma=None, sigma_factor=1.0, unbiased=False, clip=False,
         When ``sigma`` (or ``sigma_factor``) is so far from the data's
         distances that ``1 / (2 sigma^2)`` leaves the float64 range, or the
         inputs are invalid.
+
+    See Also
+    --------
+    linear_cka : The linear kernel, which RBF CKA tends to as sigma grows.
 
     Examples
     --------

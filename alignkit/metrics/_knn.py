@@ -111,6 +111,10 @@ def mutual_knn(A, B, k=10, *, chunk_size=None, clip_quantile=None):
         When ``k`` is not in ``[1, n_samples)``, A and B differ in
         n_samples, are not 2-D or hold NaN or infinity.
 
+    See Also
+    --------
+    cknna : Unbiased CKA restricted to the mutual neighbours.
+
     Examples
     --------
     >>> import numpy as np
@@ -198,6 +202,10 @@ def cknna(A, B, k=10, *, clip=False, chunk_size=None, clip_quantile=None, normal
     ValueError
         When ``k`` is not in ``[2, n_samples)``, n_samples < 4, or the
         inputs are invalid.
+
+    See Also
+    --------
+    mutual_knn : The share of neighbours both representations have.
 
     Examples
     --------

@@ -157,6 +157,11 @@ def model_alignment_matrix(model_a, model_b, loader, *, layers_a=None, layers_b=
         ``matrix[i, j]`` aligns layer ``layers_a[i]`` with ``layers_b[j]``;
         draw it with :class:`~alignkit.plotting.AlignmentMatrixDisplay`.
 
+    See Also
+    --------
+    AlignmentAccumulator : The streamed statistics behind it.
+    alignment_matrix : The same over representations held in memory.
+
     Examples
     --------
     >>> import torch

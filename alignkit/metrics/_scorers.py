@@ -82,6 +82,11 @@ def make_alignment_scorer(metric="unbiased_cka", *, pair=None, **metric_kwargs):
     scorer : callable
         ``scorer(estimator, X, y=None) -> float``; higher means more aligned.
 
+    See Also
+    --------
+    modality_scorer : A score of one modality's unimodal model.
+    CKAScorer : Alignment between the modalities of ``X`` itself.
+
     Examples
     --------
     >>> import numpy as np
@@ -175,6 +180,10 @@ def modality_scorer(modality, score_func=None, *, response_method="predict",
     -------
     scorer : callable
         ``scorer(estimator, X, y) -> float``.
+
+    See Also
+    --------
+    make_alignment_scorer : The alignment between the modalities' embeddings.
 
     Examples
     --------

@@ -40,6 +40,9 @@ _CHUNK = 32  # permutations (or resamples) per seeded task: results do not depen
 class AlignmentTestResult:
     """Result of :func:`alignment_test`.
 
+    The statistic with its permutation p-value and null, and the half-sample
+    confidence interval when one was asked for.
+
     Attributes
     ----------
     statistic : float
@@ -74,6 +77,19 @@ class AlignmentTestResult:
         Name of the metric (a callable's ``__name__``).
     alternative : str
         The alternative hypothesis.
+
+    See Also
+    --------
+    alignment_test : Returns it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit.metrics import alignment_test
+    >>> A = np.random.default_rng(0).normal(size=(50, 3))
+    >>> res = alignment_test(A, A, n_permutations=20, confidence_level=None, random_state=0)
+    >>> res.statistic, res.pvalue == 1 / 21, res.confidence_interval
+    (1.0, True, None)
     """
 
     statistic: float
@@ -236,7 +252,7 @@ def permutation_pvalue(statistic, null, alternative):
     prefer_skip_nested_validation=True,
 )
 def adjust_pvalues(pvalues, method="holm"):
-    """P-values adjusted for testing them all at once.
+    """Adjust p-values for testing them all at once.
 
     ``"holm"`` (Holm 1979) controls the family-wise error rate: the chance
     that *any* cell flagged as above chance is not. ``"bh"`` (Benjamini and
@@ -256,6 +272,10 @@ def adjust_pvalues(pvalues, method="holm"):
     -------
     adjusted : ndarray of the same shape
         Adjusted p-values; reject where ``adjusted <= alpha``.
+
+    See Also
+    --------
+    alignment_test : The permutation p-value of one alignment.
 
     Examples
     --------

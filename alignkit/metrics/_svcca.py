@@ -52,6 +52,10 @@ def svcca(A, B, n_components=10, *, clip_quantile=None, normalize=False):
     ValueError
         When ``n_components`` is not a positive int or the inputs are invalid.
 
+    See Also
+    --------
+    linear_cka : Alignment of the whole spectra, not only the top directions.
+
     Examples
     --------
     >>> import numpy as np

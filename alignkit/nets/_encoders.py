@@ -19,6 +19,10 @@ __all__ = ["MLPEncoder", "TransformerEncoder"]
 class MLPEncoder(nn.Module):
     """Multilayer perceptron encoder with LeakyReLU(0.1) activations.
 
+    Linear layers of ``hidden_dims`` widths, each followed by the activation,
+    then a linear map to ``embed_dim``; :meth:`layer_outputs` exposes every
+    hidden layer for layer-wise alignment.
+
     Parameters
     ----------
     input_dim : int
@@ -29,6 +33,10 @@ class MLPEncoder(nn.Module):
         Widths of the hidden layers.
     negative_slope : float, default=0.1
         Slope of the LeakyReLU for negative inputs (the emergence paper's 0.1).
+
+    See Also
+    --------
+    TransformerEncoder : An encoder of sequences.
 
     Examples
     --------
@@ -100,6 +108,10 @@ class TransformerEncoder(nn.Module):
         Dropout inside the transformer layers.
     pooling : {"cls", "mean"}, default="cls"
         Sequence summary: the CLS token, or the mean of the non-padding steps.
+
+    See Also
+    --------
+    MLPEncoder : An encoder of flat features.
 
     Examples
     --------

@@ -14,6 +14,10 @@ __all__ = ["MultimodalAlignmentNet", "ModalityBranch"]
 class ModalityBranch(nn.Module):
     """One modality's encoder, task head and projection head.
 
+    ``encoder`` embeds the modality; ``head`` (linear) predicts the task
+    from the embedding and ``projection`` (linear) maps it to the space the
+    contrastive term compares.
+
     Parameters
     ----------
     encoder : torch.nn.Module
@@ -25,6 +29,10 @@ class ModalityBranch(nn.Module):
         Number of logits (classes) or regression targets.
     projection_dim : int
         Width of the L2-normalised projection used by the contrastive term.
+
+    See Also
+    --------
+    MultimodalAlignmentNet : The branches side by side.
     """
 
     def __init__(self, encoder, embed_dim, n_outputs, projection_dim):
@@ -72,6 +80,10 @@ class MultimodalAlignmentNet(nn.Module):
         Initial contrastive temperature.
     learn_temperature : bool
         Whether the temperature is a trained parameter (kept >= 0.01).
+
+    See Also
+    --------
+    alignkit.AlignedMultimodalClassifier : The estimator that trains it.
     """
 
     def __init__(

@@ -129,7 +129,7 @@ class _BasePID(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         return [blocks[m] for m in self.pair_]
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the output columns of :meth:`transform`.
+        """Get the names of the output columns of :meth:`transform`.
 
         Parameters
         ----------
@@ -139,6 +139,8 @@ class _BasePID(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         Returns
         -------
         feature_names_out : ndarray of str
+            ``"<modality>_<suffix>"`` for each modality of ``pair_`` and each
+            of its output columns.
         """
         check_is_fitted(self)
         _check_feature_names_in(self, input_features)
@@ -700,8 +702,10 @@ class BatchPIDEstimator(_BasePID):
         return np.hstack([clf.predict_proba(b) for clf, b in zip(self.classifiers_, blocks)])
 
     def score(self, X, y):
-        """``H(Y) - CE``: the target's entropy less the cross-entropy of the
-        joint classifier, a lower bound on ``I(X1, X2; Y)``.
+        """Lower-bound ``I(X1, X2; Y)`` on ``(X, y)`` by ``H(Y) - CE``.
+
+        ``H(Y) - CE`` is the target's entropy less the cross-entropy of the
+        joint classifier.
 
         Parameters
         ----------
