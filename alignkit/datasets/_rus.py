@@ -269,6 +269,10 @@ def make_rus_classification(
     return bunch
 
 
+@validate_params(
+    {"joint": ["array-like"], "codes": ["array-like", None], "y": ["array-like", None]},
+    prefer_skip_nested_validation=True,
+)
 def bayes_accuracy(joint, codes=None, y=None):
     """Accuracy of the Bayes classifiers of one modality and of both.
 
