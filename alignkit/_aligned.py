@@ -473,115 +473,118 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
 
 # The parameters and fitted attributes both estimators document, filled into their
 # docstrings by Substitution (each estimator adds its own ``loss`` text).
-_SHARED_DOCS = dict(
-    aligned_parameters="""{modality_dims}
-lam : float, default=0.25
-    Weight λ >= 0 of the contrastive term. ``lam=0`` is exactly
-    independent unimodal training.
-lam_warmup : int, default=0
-    Ramp λ linearly over the first ``lam_warmup`` epochs (epoch ``e``
-    uses ``lam * min(1, e / lam_warmup)``); 0 uses ``lam`` from the
-    start. The λ of each epoch is recorded in ``history_`` as ``"lam"``.
-stop_gradient : list of int or str, default=None
-    Modalities whose encoders get no gradient from the contrastive term:
-    their embeddings are detached before their projection heads in
-    InfoNCE, while their task gradient is unchanged. ``[0]`` aligns
-    modality 1 towards a modality 0 that trains exactly as at ``lam=0``
-    (one-directional, "teacher -> student" alignment), which separates
-    transfer into the student from any regularisation of both encoders.
-    Every modality but at least one may be listed.
-temperature : float, default=0.07
-    Temperature τ of the InfoNCE softmax.
-learn_temperature : bool, default=False
-    Train τ (as log τ, kept >= 0.01) with the model.
-projection_dim : int, default=64
-    Width of the L2-normalised projections the contrastive term compares.
-encoder : {"mlp", "transformer"}, nn.Module, callable or list, default="mlp"
-    Encoder of each modality: an :class:`~alignkit.nets.MLPEncoder`, a
-    :class:`~alignkit.nets.TransformerEncoder` over ``(seq_len, dim)``
-    inputs (needs ``input_shapes``), a module (deep-copied), or a callable
-    such as an ``nn.Module`` class called as
-    ``encoder(input_dim=..., embed_dim=..., **encoder_kwargs)``. A list
-    gives one per modality.
-encoder_kwargs : dict or list of dict, default=None
-    Extra keyword arguments for the encoders (one dict for all, or one per
-    modality), e.g. ``{"n_layers": 2, "pooling": "mean"}`` for transformers.
-input_shapes : list of tuple or None, default=None
-    Per modality, the ``(seq_len, dim)`` shape its flat columns reshape to
-    (for ``encoder="transformer"``); None entries for flat modalities.
-hidden_dims : tuple of int, default=(128, 128)
-    Hidden widths of the MLP encoders.
-embed_dim : int, default=64
-    Width of each modality's embedding (what :meth:`transform` returns).
-fusion : {"mean", "concat"}, default="mean"
-    How :meth:`predict` fuses modalities: the mean of the unimodal heads'
-    outputs, or a head trained on the concatenated embeddings. The concat
-    head sees gradient-detached embeddings, so it never shapes the encoders.
-{loss}
-max_epochs : int, default=20
-    Passes over the training data.
-batch_size : int, default=512
-    Samples per batch; the contrastive term contrasts each sample with the
-    others of its batch.
-lr : float or list of float, default=1e-3
-    AdamW learning rate: one for all, or one per modality (each
-    modality's branch is its own parameter group; the shared parameters,
-    a concat head and a learned temperature, use the mean).
-weight_decay : float or list of float, default=1e-2
-    AdamW weight decay, one for all or one per modality, like ``lr``.
-grad_clip : float, default=None
-    Maximum gradient norm, applied to each modality's branch on its own.
-early_stopping : bool, default=False
-    Hold out ``validation_fraction`` of the data, stop when the quantity
-    ``scoring`` names has not improved for ``n_iter_no_change`` epochs
-    and restore the best weights.
-scoring : {"task_loss", "loss"}, str or callable, default="task_loss"
-    What early stopping monitors on the validation split: the task loss
-    alone (``history_`` key ``valid_task_loss``), the total loss
-    task + λ·contrastive (``valid_loss``; it grows with λ, so it stops
-    aligned models for a reason unrelated to the task), or a scikit-learn
-    scorer name or callable ``scorer(estimator, X, y)``, higher being
-    better (``valid_score``), e.g. ``modality_scorer(1)``. Used only with
-    ``early_stopping=True``.
-validation_fraction : float, default=0.1
-    Share of the training data held out when ``early_stopping=True``.
-n_iter_no_change : int, default=5
-    Patience of early stopping, in epochs.
-callbacks : list of skorch callbacks, default=None
-    Extra skorch callbacks (instances or ``(name, callback)`` pairs),
-    deep-copied at each fit.
-device : {"cpu", "cuda", "auto"}, default="cpu"
-    Where to train; "auto" takes CUDA when available. A model trained on
-    CUDA unpickles onto the CPU on a machine without one.
-random_state : int, RandomState instance or None, default=None
-    Seeds weight initialisation, batch order and the validation split;
-    an int gives identical results on CPU run after run.
-verbose : int, default=0
-    0: silent; 1: a progress bar over epochs; 2: also skorch's epoch table.
-n_threads : int, default=None
-    The torch intra-op threads while fitting and predicting; None leaves
-    torch's setting (joblib workers already cap it per process).""",
-    aligned_attributes="""{layout_attributes}
-net_ : skorch.NeuralNet
-    The trained skorch net; ``net_.module_`` is the
-    :class:`~alignkit.nets.MultimodalAlignmentNet`.
-history_ : skorch.History
-    Per-epoch ``train_loss``, ``train_task_loss``,
-    ``train_contrastive_loss``, ``lam`` (and ``valid_loss``,
-    ``valid_task_loss``, ``valid_score``), and per batch.
-n_iter_ : int
-    Epochs run.
-n_threads_ : int
-    torch threads used during fit.
-stop_gradient_ : list of int
-    Indices of the ``stop_gradient`` modalities.
-device_ : str
-    Device the model was trained on.""",
+_SHARED_TEXTS = dict(
+    aligned_parameters="""
+    {modality_dims}
+    lam : float, default=0.25
+        Weight λ >= 0 of the contrastive term. ``lam=0`` is exactly
+        independent unimodal training.
+    lam_warmup : int, default=0
+        Ramp λ linearly over the first ``lam_warmup`` epochs (epoch ``e``
+        uses ``lam * min(1, e / lam_warmup)``); 0 uses ``lam`` from the
+        start. The λ of each epoch is recorded in ``history_`` as ``"lam"``.
+    stop_gradient : list of int or str, default=None
+        Modalities whose encoders get no gradient from the contrastive term:
+        their embeddings are detached before their projection heads in
+        InfoNCE, while their task gradient is unchanged. ``[0]`` aligns
+        modality 1 towards a modality 0 that trains exactly as at ``lam=0``
+        (one-directional, "teacher -> student" alignment), which separates
+        transfer into the student from any regularisation of both encoders.
+        Every modality but at least one may be listed.
+    temperature : float, default=0.07
+        Temperature τ of the InfoNCE softmax.
+    learn_temperature : bool, default=False
+        Train τ (as log τ, kept >= 0.01) with the model.
+    projection_dim : int, default=64
+        Width of the L2-normalised projections the contrastive term compares.
+    encoder : {"mlp", "transformer"}, nn.Module, callable or list, default="mlp"
+        Encoder of each modality: an :class:`~alignkit.nets.MLPEncoder`, a
+        :class:`~alignkit.nets.TransformerEncoder` over ``(seq_len, dim)``
+        inputs (needs ``input_shapes``), a module (deep-copied), or a callable
+        such as an ``nn.Module`` class called as
+        ``encoder(input_dim=..., embed_dim=..., **encoder_kwargs)``. A list
+        gives one per modality.
+    encoder_kwargs : dict or list of dict, default=None
+        Extra keyword arguments for the encoders (one dict for all, or one per
+        modality), e.g. ``{"n_layers": 2, "pooling": "mean"}`` for transformers.
+    input_shapes : list of tuple or None, default=None
+        Per modality, the ``(seq_len, dim)`` shape its flat columns reshape to
+        (for ``encoder="transformer"``); None entries for flat modalities.
+    hidden_dims : tuple of int, default=(128, 128)
+        Hidden widths of the MLP encoders.
+    embed_dim : int, default=64
+        Width of each modality's embedding (what :meth:`transform` returns).
+    fusion : {"mean", "concat"}, default="mean"
+        How :meth:`predict` fuses modalities: the mean of the unimodal heads'
+        outputs, or a head trained on the concatenated embeddings. The concat
+        head sees gradient-detached embeddings, so it never shapes the encoders.
+    {loss}
+    max_epochs : int, default=20
+        Passes over the training data.
+    batch_size : int, default=512
+        Samples per batch; the contrastive term contrasts each sample with the
+        others of its batch.
+    lr : float or list of float, default=1e-3
+        AdamW learning rate: one for all, or one per modality (each
+        modality's branch is its own parameter group; the shared parameters,
+        a concat head and a learned temperature, use the mean).
+    weight_decay : float or list of float, default=1e-2
+        AdamW weight decay, one for all or one per modality, like ``lr``.
+    grad_clip : float, default=None
+        Maximum gradient norm, applied to each modality's branch on its own.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, stop when the quantity
+        ``scoring`` names has not improved for ``n_iter_no_change`` epochs
+        and restore the best weights.
+    scoring : {"task_loss", "loss"}, str or callable, default="task_loss"
+        What early stopping monitors on the validation split: the task loss
+        alone (``history_`` key ``valid_task_loss``), the total loss
+        task + λ·contrastive (``valid_loss``; it grows with λ, so it stops
+        aligned models for a reason unrelated to the task), or a scikit-learn
+        scorer name or callable ``scorer(estimator, X, y)``, higher being
+        better (``valid_score``), e.g. ``modality_scorer(1)``. Used only with
+        ``early_stopping=True``.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=5
+        Patience of early stopping, in epochs.
+    callbacks : list of skorch callbacks, default=None
+        Extra skorch callbacks (instances or ``(name, callback)`` pairs),
+        deep-copied at each fit.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where to train; "auto" takes CUDA when available. A model trained on
+        CUDA unpickles onto the CPU on a machine without one.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, batch order and the validation split;
+        an int gives identical results on CPU run after run.
+    verbose : int, default=0
+        0: silent; 1: a progress bar over epochs; 2: also skorch's epoch table.
+    n_threads : int, default=None
+        The torch intra-op threads while fitting and predicting; None leaves
+        torch's setting (joblib workers already cap it per process).
+""",
+    aligned_attributes="""
+    {layout_attributes}
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` is the
+        :class:`~alignkit.nets.MultimodalAlignmentNet`.
+    history_ : skorch.History
+        Per-epoch ``train_loss``, ``train_task_loss``,
+        ``train_contrastive_loss``, ``lam`` (and ``valid_loss``,
+        ``valid_task_loss``, ``valid_score``), and per batch.
+    n_iter_ : int
+        Epochs run.
+    n_threads_ : int
+        torch threads used during fit.
+    stop_gradient_ : list of int
+        Indices of the ``stop_gradient`` modalities.
+    device_ : str
+        Device the model was trained on.
+""",
 )
 
 
-
-@Substitution(**_SHARED_DOCS, loss="""loss : {"cross_entropy"} or None, default=None
+@Substitution(**_SHARED_TEXTS, loss="""loss : {"cross_entropy"} or None, default=None
     Task loss; None means cross-entropy.""")
 class AlignedMultimodalClassifier(ClassifierMixin, _AlignedMultimodalBase):
     """Multimodal classifier with a controllable cross-modal alignment term.
@@ -620,7 +623,7 @@ class AlignedMultimodalClassifier(ClassifierMixin, _AlignedMultimodalBase):
     True
     >>> clf.transform(X).shape
     (300, 128)
-        """
+    """
 
     _parameter_constraints = {
         **_AlignedMultimodalBase._parameter_constraints,
@@ -712,7 +715,7 @@ class AlignedMultimodalClassifier(ClassifierMixin, _AlignedMultimodalBase):
         return self.classes_[indices]
 
 
-@Substitution(**_SHARED_DOCS, loss="""loss : {"squared_error", "absolute_error"} or None, default=None
+@Substitution(**_SHARED_TEXTS, loss="""loss : {"squared_error", "absolute_error"} or None, default=None
     Task loss (MSE or L1, on targets standardised with the training
     mean and standard deviation); None means "squared_error".""")
 class AlignedMultimodalRegressor(RegressorMixin, _AlignedMultimodalBase):
@@ -750,7 +753,7 @@ class AlignedMultimodalRegressor(RegressorMixin, _AlignedMultimodalBase):
     ...                                  random_state=0).fit(X, 2 * t + 1)
     >>> reg.score(X, 2 * t + 1) > 0.8
     True
-        """
+    """
 
     _parameter_constraints = {
         **_AlignedMultimodalBase._parameter_constraints,
