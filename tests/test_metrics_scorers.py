@@ -161,7 +161,8 @@ def test_modality_scorer_rejects_bad_settings():
     with pytest.raises(ValueError, match=r"'modality' parameter of modality_scorer must be an int in "
                                          r"the range \[0, inf\) or an instance of 'str'"):
         modality_scorer(-1)
-    with pytest.raises(ValueError, match=r"'response_method' parameter of modality_scorer must be a str among \{'"):
+    with pytest.raises(ValueError, match=r"'response_method' parameter of modality_scorer must be "
+                                         r"a str among \{'"):
         modality_scorer(0, response_method="decision_function")
     with pytest.raises(TypeError, match="'score_func' parameter of modality_scorer must be a callable"):
         modality_scorer(0, "accuracy")
