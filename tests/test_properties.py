@@ -25,6 +25,7 @@ from hypothesis.extra.numpy import arrays  # noqa: E402
 from test_pid import assert_identities  # noqa: E402
 from test_streaming import _assert_scores, _expected, _pair, _random_sizes, _stream  # noqa: E402
 
+from conftest import SMALL_NET  # noqa: E402
 from alignkit.metrics import cknna, linear_cka, mutual_knn, rbf_cka, svcca, unbiased_cka  # noqa: E402
 from alignkit.pid import pid_from_joint  # noqa: E402
 
@@ -101,7 +102,7 @@ def test_every_metric_is_the_same_on_numpy_and_torch(name, pair, binary):
 def _estimators():
     from alignkit import AlignedMultimodalClassifier, AlignedMultimodalRegressor, CKAScorer, PIDEstimator
 
-    small = dict(hidden_dims=(4,), embed_dim=4, max_epochs=1, random_state=0)
+    small = dict(max_epochs=1, random_state=0, **SMALL_NET)
     return {
         "CKAScorer": lambda: CKAScorer(),
         "AlignedMultimodalClassifier": lambda: AlignedMultimodalClassifier(**small),

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import SMALL_NET
 from alignkit import CKAScorer
 from alignkit.metrics import (
     AlignmentAccumulator,
@@ -286,8 +287,7 @@ def test_model_alignment_matrix_of_one_model_and_of_an_aligned_classifier():
     from alignkit.datasets import make_rus_classification
 
     X, y = make_rus_classification(n_samples=300, random_state=0)[:2]
-    clf = AlignedMultimodalClassifier(max_epochs=1, hidden_dims=(8,), embed_dim=4,
-                                      random_state=0).fit(X, y)
+    clf = AlignedMultimodalClassifier(max_epochs=1, random_state=0, **SMALL_NET).fit(X, y)
     leaves = [n for n, m in clf.net_.module_.named_modules() if not list(m.children())]
     layers = [[n for n in leaves if n.startswith(f"branches.{m}.encoder.")] for m in (0, 1)]
     assert len(layers[0]) >= 2 and layers[0][-1] == "branches.0.encoder.out"
