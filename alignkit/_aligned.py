@@ -42,6 +42,7 @@ from .utils._torch import (
     resolve_device,
     torch_threads,
 )
+from .utils._docstrings import Substitution
 
 __all__ = ["AlignedMultimodalClassifier", "AlignedMultimodalRegressor"]
 
@@ -411,7 +412,7 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
         return self._module_outputs(X, lambda module, x: module.layer_outputs(x))
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the :meth:`transform` columns: ``"<modality>__e<j>"``.
+        """Get the names of the :meth:`transform` columns: ``"<modality>__e<j>"``.
 
         Parameters
         ----------
@@ -435,13 +436,11 @@ class _AlignedMultimodalBase(TransformerMixin, BaseEstimator):
         return tags
 
 
-_SHARED_PARAMS_DOC = """
-    Parameters
-    ----------
-    modality_dims : list of int, default=None
-        Number of columns of each modality in ``X``, in order. None: one
-        modality per ``name__`` column prefix of a DataFrame ``X``, else two
-        halves of the columns.
+# The parameters and fitted attributes both estimators document, filled into their
+# docstrings by Substitution (each estimator adds its own ``loss`` text).
+_SHARED_TEXTS = dict(
+    aligned_parameters="""
+    {modality_dims}
     lam : float, default=0.25
         Weight λ >= 0 of the contrastive term. ``lam=0`` is exactly
         independent unimodal training.
@@ -526,19 +525,11 @@ _SHARED_PARAMS_DOC = """
     verbose : int, default=0
         0: silent; 1: a progress bar over epochs; 2: also skorch's epoch table.
     n_threads : int, default=None
-        torch intra-op threads while fitting and predicting; None leaves
+        The torch intra-op threads while fitting and predicting; None leaves
         torch's setting (joblib workers already cap it per process).
-"""
-
-_FITTED_DOC = """
-    modality_dims_ : list of int
-        Columns of each modality.
-    modality_names_ : list of str
-        Modality names (``name__`` prefixes, or ``"m0"``, ``"m1"``, ...).
-    n_features_in_ : int
-        Number of columns of ``X``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names of ``X``, when it had string column names.
+""",
+    aligned_attributes="""
+    {layout_attributes}
     net_ : skorch.NeuralNet
         The trained skorch net; ``net_.module_`` is the
         :class:`~alignkit.nets.MultimodalAlignmentNet`.
@@ -554,12 +545,14 @@ _FITTED_DOC = """
         Indices of the ``stop_gradient`` modalities.
     device_ : str
         Device the model was trained on.
-"""
+""",
+)
 
 
+@Substitution(**_SHARED_TEXTS, loss="""loss : {"cross_entropy"} or None, default=None
+    Task loss; None means cross-entropy.""")
 class AlignedMultimodalClassifier(ClassifierMixin, _AlignedMultimodalBase):
-    __doc__ = (
-        """Multimodal classifier with a controllable cross-modal alignment term.
+    """Multimodal classifier with a controllable cross-modal alignment term.
 
     Each modality ``m`` has an encoder, a linear classification head and a
     projection head. Training minimises
@@ -567,19 +560,17 @@ class AlignedMultimodalClassifier(ClassifierMixin, _AlignedMultimodalBase):
     (Fang, Zhang & Chan, "To Align or Not to Align", AAAI 2026), with skorch
     running the loop. Predictions fuse the unimodal heads; each unimodal model
     stays available through :meth:`predict_modality`.
-"""
-        + _SHARED_PARAMS_DOC.replace(
-            "{loss}",
-            """loss : {"cross_entropy"} or None, default=None
-        Task loss; None means cross-entropy.""",
-        )
-        + """
+
+    Parameters
+    ----------
+    {aligned_parameters}
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels."""
-        + _FITTED_DOC
-        + """
+        Class labels.
+    {aligned_attributes}
+
     See Also
     --------
     AlignedMultimodalRegressor : The same model for continuous targets.
@@ -598,7 +589,6 @@ class AlignedMultimodalClassifier(ClassifierMixin, _AlignedMultimodalBase):
     >>> clf.transform(X).shape
     (300, 128)
     """
-    )
 
     _parameter_constraints = {
         **_AlignedMultimodalBase._parameter_constraints,
@@ -690,30 +680,29 @@ class AlignedMultimodalClassifier(ClassifierMixin, _AlignedMultimodalBase):
         return self.classes_[indices]
 
 
+@Substitution(**_SHARED_TEXTS, loss="""loss : {"squared_error", "absolute_error"} or None, default=None
+    Task loss (MSE or L1, on targets standardised with the training
+    mean and standard deviation); None means "squared_error".""")
 class AlignedMultimodalRegressor(RegressorMixin, _AlignedMultimodalBase):
-    __doc__ = (
-        """Multimodal regressor with a controllable cross-modal alignment term.
+    """Multimodal regressor with a controllable cross-modal alignment term.
 
     The regression counterpart of :class:`AlignedMultimodalClassifier`
     (e.g. CMU-MOSEI sentiment): each modality's head predicts the targets,
     the task loss is squared or absolute error on standardised targets, and
     ``lam`` weights the cross-modal InfoNCE term.
-"""
-        + _SHARED_PARAMS_DOC.replace(
-            "{loss}",
-            """loss : {"squared_error", "absolute_error"} or None, default=None
-        Task loss (MSE or L1, on targets standardised with the training
-        mean and standard deviation); None means "squared_error".""",
-        )
-        + """
+
+    Parameters
+    ----------
+    {aligned_parameters}
+
     Attributes
     ----------
     y_mean_ : ndarray of shape (n_outputs,)
         Training target mean.
     y_scale_ : ndarray of shape (n_outputs,)
-        Training target standard deviation (1 where it is 0)."""
-        + _FITTED_DOC
-        + """
+        Training target standard deviation (1 where it is 0).
+    {aligned_attributes}
+
     See Also
     --------
     AlignedMultimodalClassifier : The same model for class labels.
@@ -730,7 +719,6 @@ class AlignedMultimodalRegressor(RegressorMixin, _AlignedMultimodalBase):
     >>> reg.score(X, 2 * t + 1) > 0.8
     True
     """
-    )
 
     _parameter_constraints = {
         **_AlignedMultimodalBase._parameter_constraints,
@@ -778,7 +766,7 @@ class AlignedMultimodalRegressor(RegressorMixin, _AlignedMultimodalBase):
         return self._to_target_scale(self._module_outputs(X, lambda module, x: module(x).fused))
 
     def predict_modality(self, X, modality):
-        """Predictions of one modality's unimodal model.
+        """Predict with one modality's unimodal model alone.
 
         Parameters
         ----------

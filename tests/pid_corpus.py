@@ -66,7 +66,25 @@ def _uninformative_source_tables(rng):
     return tables
 
 
-def gate_table(f, n_x, n_y, p_x1=None, p_x2=None):
+# Logic gates of two sources whose decompositions are known in closed form.
+GATES = {
+    "AND": lambda a, b: a & b,
+    "OR": lambda a, b: a | b,
+    "XOR": lambda a, b: a ^ b,
+    "UNQ": lambda a, b: a,  # Y = X1: its bit unique to the first source
+    "COPY": lambda a, b: 2 * a + b,  # Y = (X1, X2): one bit unique to each
+}
+
+
+def gate_table(gate, n_x=2, n_y=2, p_x1=None, p_x2=None):
+    """``P[x1, x2, y]`` of independent sources and ``Y = gate(X1, X2)``.
+
+    ``gate`` is a name in ``GATES`` or a function of two symbols in
+    ``range(n_x)`` to one in ``range(n_y)``; the sources are uniform unless
+    ``p_x1``, ``p_x2`` give their distributions. The one gate-table helper
+    of the tests.
+    """
+    f = GATES.get(gate, gate)
     p_x1 = np.full(n_x, 1 / n_x) if p_x1 is None else p_x1
     p_x2 = np.full(n_x, 1 / n_x) if p_x2 is None else p_x2
     P = np.zeros((n_x, n_x, n_y))
@@ -80,11 +98,8 @@ def _gate_tables(rng):
     tables = []
     for skewed in (False, True):
         p = (lambda n: rng.dirichlet(np.ones(n))) if skewed else (lambda n: None)
-        tables += [gate_table(lambda a, b: a & b, 2, 2, p(2), p(2)),
-                   gate_table(lambda a, b: a | b, 2, 2, p(2), p(2)),
-                   gate_table(lambda a, b: a ^ b, 2, 2, p(2), p(2)),
-                   gate_table(lambda a, b: 2 * a + b, 2, 4, p(2), p(2)),
-                   gate_table(lambda a, b: a, 2, 2, p(2), p(2))]
+        tables += [gate_table(name, 2, 4 if name == "COPY" else 2, p(2), p(2))
+                   for name in ("AND", "OR", "XOR", "COPY", "UNQ")]
         for k in range(2, 7):
             tables.append(gate_table(lambda a, b, k=k: (a + b) % k, k, k, p(k), p(k)))
             tables.append(gate_table(lambda a, b: a * b, k, k * k, p(k), p(k)))

@@ -12,11 +12,11 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_validate
 from torch import nn
 
+from conftest import SMALL_NET
 from alignkit import AlignedMultimodalClassifier, AlignedMultimodalRegressor
 from alignkit.losses import multimodal_info_nce, symmetric_info_nce
 from alignkit.nets import TransformerEncoder
 
-SMALL = dict(hidden_dims=(16,), embed_dim=8, projection_dim=8, batch_size=64, lr=1e-2)
 
 
 def _two_modalities(rng, n=400, n_classes=2):
@@ -61,7 +61,7 @@ def test_lam_zero_trains_each_modality_independently(rng, fusion):
     X_other = X.copy()
     X_other[:, 4:] = rng.normal(size=(len(X), 3)) * 10  # a very different second modality
     params = dict(modality_dims=[4, 3], lam=0.0, max_epochs=3, random_state=0, grad_clip=0.5,
-                  fusion=fusion, **SMALL)
+                  fusion=fusion, **SMALL_NET)
     a = AlignedMultimodalClassifier(**params).fit(X, y)
     b = AlignedMultimodalClassifier(**params).fit(X_other, y)
     for key, value in _encoder_state(a, 0).items():
@@ -76,7 +76,7 @@ def test_lam_zero_trains_each_modality_independently(rng, fusion):
 
 def test_same_random_state_gives_identical_models(rng):
     X, y = _two_modalities(rng)
-    params = dict(lam=0.5, max_epochs=3, random_state=7, **SMALL)
+    params = dict(lam=0.5, max_epochs=3, random_state=7, **SMALL_NET)
     a = AlignedMultimodalClassifier(**params).fit(X, y)
     b = AlignedMultimodalClassifier(**params).fit(X, y)
     assert a.history_[:, "train_loss"] == b.history_[:, "train_loss"]
@@ -121,14 +121,14 @@ def test_fit_leaves_the_global_torch_rng_alone(rng):
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    AlignedMultimodalClassifier(max_epochs=1, random_state=0, **SMALL).fit(X, y)
+    AlignedMultimodalClassifier(max_epochs=1, random_state=0, **SMALL_NET).fit(X, y)
     torch.testing.assert_close(torch.rand(3), expected)
 
 
 # -- what the model learns and exposes ------------------------------------------------
 def test_history_records_task_and_contrastive_parts(rng):
     X, y = _two_modalities(rng)
-    clf = AlignedMultimodalClassifier(lam=0.5, max_epochs=4, random_state=0, **SMALL).fit(X, y)
+    clf = AlignedMultimodalClassifier(lam=0.5, max_epochs=4, random_state=0, **SMALL_NET).fit(X, y)
     last = clf.history_[-1]
     assert clf.n_iter_ == 4
     assert last["train_loss"] == pytest.approx(
@@ -136,13 +136,13 @@ def test_history_records_task_and_contrastive_parts(rng):
     # Training aligned the modalities: InfoNCE fell below its chance level log(batch).
     assert clf.history_[-1, "train_contrastive_loss"] < clf.history_[0, "train_contrastive_loss"]
     assert clf.history_[-1, "train_contrastive_loss"] < math.log(64)
-    zero = AlignedMultimodalClassifier(lam=0.0, max_epochs=2, random_state=0, **SMALL).fit(X, y)
+    zero = AlignedMultimodalClassifier(lam=0.0, max_epochs=2, random_state=0, **SMALL_NET).fit(X, y)
     assert zero.history_[:, "train_contrastive_loss"] == [0.0, 0.0]
 
 
 def test_fused_and_unimodal_predictions(rng):
     X, y = _two_modalities(rng, n=600, n_classes=3)
-    clf = AlignedMultimodalClassifier(max_epochs=15, random_state=0, **SMALL).fit(X, y)
+    clf = AlignedMultimodalClassifier(max_epochs=15, random_state=0, **SMALL_NET).fit(X, y)
     proba = clf.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
     assert clf.score(X, y) > 0.75
@@ -162,7 +162,7 @@ def test_fused_and_unimodal_predictions(rng):
 def test_transform_and_layers_have_the_documented_layout(rng):
     X, y = _two_modalities(rng)
     df = pd.DataFrame(X, columns=[f"img__{i}" for i in range(4)] + [f"aud__{i}" for i in range(3)])
-    clf = AlignedMultimodalClassifier(max_epochs=2, random_state=0, **SMALL).fit(df, y)
+    clf = AlignedMultimodalClassifier(max_epochs=2, random_state=0, **SMALL_NET).fit(df, y)
     assert clf.modality_dims_ == [4, 3] and clf.modality_names_ == ["img", "aud"]
     Z = clf.transform(df)
     assert Z.shape == (400, 16) and Z.dtype == np.float64
@@ -179,7 +179,7 @@ def test_three_modalities(rng):
     X, y = _two_modalities(rng)
     X3 = np.c_[X, y[:, None] + rng.normal(size=(len(y), 2))]
     clf = AlignedMultimodalClassifier(modality_dims=[4, 3, 2], lam=1.0, max_epochs=3,
-                                      random_state=0, **SMALL).fit(X3, y)
+                                      random_state=0, **SMALL_NET).fit(X3, y)
     assert clf.transform(X3).shape == (400, 24)
     assert len(clf.transform_layers(X3)) == 3
     assert clf.predict_modality(X3, 2).shape == (400,)
@@ -198,13 +198,13 @@ def test_user_encoders_per_modality(rng):
     X, y = _two_modalities(rng)
     clf = AlignedMultimodalClassifier(
         encoder=[_TinyEncoder, "mlp"], encoder_kwargs=[{"width": 3}, {}], max_epochs=2,
-        random_state=0, **SMALL,
+        random_state=0, **SMALL_NET,
     ).fit(X, y)
     assert clf.net_.module_.branches[0].encoder.net[0].out_features == 3
     # A module without layer_outputs contributes its embedding only.
     assert [len(mod) for mod in clf.transform_layers(X)] == [1, 2]
     instance = _TinyEncoder(4, 8)
-    clf = AlignedMultimodalClassifier(encoder=[instance, "mlp"], max_epochs=1, **SMALL).fit(X, y)
+    clf = AlignedMultimodalClassifier(encoder=[instance, "mlp"], max_epochs=1, **SMALL_NET).fit(X, y)
     assert clf.net_.module_.branches[0].encoder is not instance  # deep-copied, not trained in place
 
 
@@ -217,7 +217,7 @@ def test_transformer_encoder_on_sequences(rng):
     clf = AlignedMultimodalClassifier(
         modality_dims=[seq * dim, 4], encoder=["transformer", "mlp"], input_shapes=[(seq, dim), None],
         encoder_kwargs=[{"d_model": 8, "n_heads": 2, "n_layers": 1, "pooling": "mean"}, {}],
-        max_epochs=8, random_state=0, **SMALL,
+        max_epochs=8, random_state=0, **SMALL_NET,
     ).fit(X, y)
     assert np.mean(clf.predict_modality(X, 0) == y) > 0.8
     assert [len(mod) for mod in clf.transform_layers(X[:5])] == [2, 2]
@@ -241,7 +241,7 @@ def test_early_stopping_restores_the_best_epoch(rng):
     X, y = _two_modalities(rng, n=300)
     y = rng.permutation(y)  # nothing to learn: validation loss soon rises
     clf = AlignedMultimodalClassifier(early_stopping=True, n_iter_no_change=3, max_epochs=60,
-                                      random_state=0, **SMALL).fit(X, y)
+                                      random_state=0, **SMALL_NET).fit(X, y)
     valid = clf.history_[:, "valid_task_loss"]  # the default monitor
     assert clf.n_iter_ < 60
     assert np.argmin(valid) == len(valid) - 1 - 3
@@ -259,14 +259,14 @@ def test_user_callbacks_run_and_are_not_mutated(rng):
 
     X, y = _two_modalities(rng)
     callback = CountEpochs()
-    clf = AlignedMultimodalClassifier(callbacks=[callback], max_epochs=3, **SMALL).fit(X, y)
+    clf = AlignedMultimodalClassifier(callbacks=[callback], max_epochs=3, **SMALL_NET).fit(X, y)
     assert clf.history_[:, "seen"] == [1, 2, 3]
     assert not hasattr(callback, "epochs_")
 
 
 def test_verbose_shows_a_progress_bar(rng, capsys):
     X, y = _two_modalities(rng, n=100)
-    AlignedMultimodalClassifier(verbose=1, max_epochs=2, **SMALL).fit(X, y)
+    AlignedMultimodalClassifier(verbose=1, max_epochs=2, **SMALL_NET).fit(X, y)
     err = capsys.readouterr().err
     assert "AlignedMultimodalClassifier:" in err and "/2 [" in err and "loss=" in err
 
@@ -277,21 +277,21 @@ def test_regressor_predicts_on_the_target_scale(rng, loss):
     t = rng.normal(size=500)
     X = np.c_[t[:, None] + 0.1 * rng.normal(size=(500, 3)), t[:, None] + 0.5 * rng.normal(size=(500, 2))]
     y = 100 + 50 * t
-    reg = AlignedMultimodalRegressor(loss=loss, max_epochs=20, random_state=0, **SMALL).fit(X, y)
+    reg = AlignedMultimodalRegressor(loss=loss, max_epochs=20, random_state=0, **SMALL_NET).fit(X, y)
     assert reg.net_.criterion_.__class__.__name__ == {"squared_error": "MSELoss",
                                                       "absolute_error": "L1Loss"}[loss]
     assert reg.score(X, y) > 0.9
     assert abs(reg.predict(X).mean() - 100) < 5
     assert np.corrcoef(reg.predict_modality(X, 0), y)[0, 1] > 0.9
     Y2 = np.c_[y, -y]
-    multi = AlignedMultimodalRegressor(max_epochs=5, random_state=0, **SMALL).fit(X, Y2)
+    multi = AlignedMultimodalRegressor(max_epochs=5, random_state=0, **SMALL_NET).fit(X, Y2)
     assert multi.predict(X).shape == (500, 2) and multi.predict_modality(X, 1).shape == (500, 2)
 
 
 # -- bad input and faults ------------------------------------------------------------
 def test_clear_errors_for_bad_input(rng):
     X, y = _two_modalities(rng, n=50)
-    clf = AlignedMultimodalClassifier(max_epochs=1, **SMALL)
+    clf = AlignedMultimodalClassifier(max_epochs=1, **SMALL_NET)
     X_nan = X.copy()
     X_nan[3, 2] = np.nan
     with pytest.raises(ValueError, match="NaN"):
@@ -313,7 +313,7 @@ def test_clear_errors_for_bad_input(rng):
 
 def test_a_last_batch_of_one_sample_skips_the_contrastive_term(rng):
     X, y = _two_modalities(rng, n=129)  # batches of 64, 64 and 1
-    clf = AlignedMultimodalClassifier(lam=1.0, max_epochs=2, random_state=0, **SMALL).fit(X, y)
+    clf = AlignedMultimodalClassifier(lam=1.0, max_epochs=2, random_state=0, **SMALL_NET).fit(X, y)
     last_batches = [epoch["batches"][-1] for epoch in clf.history_]
     assert [b["train_batch_size"] for b in last_batches] == [1, 1]
     assert [b["train_contrastive_loss"] for b in last_batches] == [0.0, 0.0]
@@ -326,16 +326,16 @@ def test_encoder_with_the_wrong_output_shape_is_named(rng):
         return _TinyEncoder(input_dim, 5)
 
     with pytest.raises(ValueError, match=r"encoder of modality 1 \('m1'\) returned \(2, 5\).*\(2, 8\)"):
-        AlignedMultimodalClassifier(encoder=["mlp", five_wide], **SMALL).fit(X, y)
+        AlignedMultimodalClassifier(encoder=["mlp", five_wide], **SMALL_NET).fit(X, y)
     with pytest.raises(TypeError, match="encoder must be 'mlp', 'transformer', a torch.nn.Module"):
-        AlignedMultimodalClassifier(encoder=lambda input_dim, embed_dim: "nope", **SMALL).fit(X, y)
+        AlignedMultimodalClassifier(encoder=lambda input_dim, embed_dim: "nope", **SMALL_NET).fit(X, y)
 
 
 def test_diverging_loss_stops_with_an_error_naming_the_epoch(rng):
     X, y = _two_modalities(rng)
     with pytest.raises(FloatingPointError, match=r"diverged in epoch 1.*lower lr.*higher temperature"):
         AlignedMultimodalClassifier(lr=1e30, max_epochs=5, random_state=0, **{
-            k: v for k, v in SMALL.items() if k != "lr"}).fit(X * 1e30, y)
+            k: v for k, v in SMALL_NET.items() if k != "lr"}).fit(X * 1e30, y)
 
 
 class _ExplodingEncoder(torch.nn.Module):
@@ -355,7 +355,7 @@ class _ExplodingEncoder(torch.nn.Module):
 def test_a_loss_that_explodes_without_becoming_nan_stops_with_an_error(rng):
     X, y = _two_modalities(rng)
     model = AlignedMultimodalClassifier(encoder=_ExplodingEncoder, max_epochs=30, random_state=0,
-                                        **{k: v for k, v in SMALL.items() if k != "max_epochs"})
+                                        **{k: v for k, v in SMALL_NET.items() if k != "max_epochs"})
     with pytest.raises(FloatingPointError,
                        match=r"diverged in epoch \d+: the (train|valid)_loss reached .*over 1e\+06 "
                              r"times its first epoch's value.*lower lr"):
@@ -368,13 +368,13 @@ def test_cuda_requested_without_cuda_is_an_error(rng):
     X, y = _two_modalities(rng, n=50)
     with pytest.raises(ValueError, match="device='cuda' was asked for but CUDA is not available"):
         AlignedMultimodalClassifier(device="cuda").fit(X, y)
-    assert AlignedMultimodalClassifier(device="auto", max_epochs=1, **SMALL).fit(X, y).device_ == "cpu"
+    assert AlignedMultimodalClassifier(device="auto", max_epochs=1, **SMALL_NET).fit(X, y).device_ == "cpu"
 
 
 # -- persistence -------------------------------------------------------------------------
 def test_pickle_joblib_and_a_cuda_model_loading_on_cpu(rng, tmp_path):
     X, y = _two_modalities(rng)
-    clf = AlignedMultimodalClassifier(max_epochs=2, random_state=0, **SMALL).fit(X, y)
+    clf = AlignedMultimodalClassifier(max_epochs=2, random_state=0, **SMALL_NET).fit(X, y)
     expected = clf.predict_proba(X)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), expected)
     joblib.dump(clf, tmp_path / "model.joblib")
@@ -391,7 +391,7 @@ def test_pickle_joblib_and_a_cuda_model_loading_on_cpu(rng, tmp_path):
 # -- scale: parallel search and a dask cluster -------------------------------------------
 def test_parallel_workers_do_not_oversubscribe_threads(rng):
     X, y = _two_modalities(rng, n=200)
-    est = AlignedMultimodalClassifier(max_epochs=1, **SMALL)
+    est = AlignedMultimodalClassifier(max_epochs=1, **SMALL_NET)
     res = cross_validate(est, X, y, cv=2, n_jobs=2, return_estimator=True)
     cap = max(1, os.cpu_count() // 2)
     assert all(e.n_threads_ <= cap for e in res["estimator"])
@@ -403,7 +403,7 @@ def test_parallel_workers_do_not_oversubscribe_threads(rng):
 def test_grid_search_over_lam_is_the_same_on_a_dask_cluster(rng):
     distributed = pytest.importorskip("dask.distributed")
     X, y = _two_modalities(rng, n=200)
-    grid = GridSearchCV(AlignedMultimodalClassifier(max_epochs=2, random_state=0, n_threads=1, **SMALL),
+    grid = GridSearchCV(AlignedMultimodalClassifier(max_epochs=2, random_state=0, n_threads=1, **SMALL_NET),
                         {"lam": [0.0, 1.0]}, cv=2)
     local = clone(grid).fit(X, y)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,

@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import SMALL_NET
 from alignkit import AlignedMultimodalClassifier, AlignedMultimodalRegressor
 from alignkit.metrics import modality_scorer
 
 torch.set_num_threads(1)
 
-SMALL = dict(modality_dims=[3, 2], max_epochs=4, batch_size=32, hidden_dims=(8,), embed_dim=4,
-             projection_dim=4, random_state=0)
+SMALL = dict(SMALL_NET, modality_dims=[3, 2], max_epochs=4, batch_size=32, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -63,16 +63,16 @@ def test_stop_gradient_takes_modality_names_and_refuses_all(data):
 
 def test_per_modality_lr_and_weight_decay_are_adamw_param_groups(data):
     X, y = data
-    clf = AlignedMultimodalClassifier(lr=[1e-3, 1e-2], weight_decay=[0.0, 1.0],
-                                      **{**SMALL, "max_epochs": 1}).fit(X, y)
+    clf = AlignedMultimodalClassifier(weight_decay=[0.0, 1.0],
+                                      **{**SMALL, "lr": [1e-3, 1e-2], "max_epochs": 1}).fit(X, y)
     groups = clf.net_.optimizer_.param_groups
     branch_params = [{id(p) for p in b.parameters()} for b in clf.net_.module_.branches]
     for m, (lr, decay) in enumerate([(1e-3, 0.0), (1e-2, 1.0)]):
         (group,) = [g for g in groups if {id(p) for p in g["params"]} == branch_params[m]]
         assert (group["lr"], group["weight_decay"]) == (lr, decay)
     # A float for all is the same training as the same float listed per modality.
-    one = AlignedMultimodalClassifier(lr=5e-3, weight_decay=0.1, **SMALL).fit(X, y)
-    each = AlignedMultimodalClassifier(lr=[5e-3, 5e-3], weight_decay=[0.1, 0.1], **SMALL).fit(X, y)
+    one = AlignedMultimodalClassifier(**{**SMALL, "lr": 5e-3}, weight_decay=0.1).fit(X, y)
+    each = AlignedMultimodalClassifier(**{**SMALL, "lr": [5e-3, 5e-3]}, weight_decay=[0.1, 0.1]).fit(X, y)
     np.testing.assert_array_equal(one.predict_proba(X), each.predict_proba(X))
 
 

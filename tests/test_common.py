@@ -13,11 +13,11 @@ import pkgutil
 from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from conftest import SMALL_NET
 import alignkit
 
 # Settings that keep each check to a fraction of a second; behaviour is unchanged.
-_FAST_NET = dict(max_epochs=10, lr=1e-2, hidden_dims=(16,), embed_dim=8, projection_dim=8,
-                 batch_size=64, random_state=0)
+_FAST_NET = dict(max_epochs=10, random_state=0, **SMALL_NET)
 FAST_PARAMS = {
     "AlignedMultimodalClassifier": _FAST_NET,
     "AlignedMultimodalRegressor": _FAST_NET,

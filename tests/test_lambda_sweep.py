@@ -10,6 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from conftest import SMALL_NET
 from alignkit import AlignedMultimodalClassifier
 from alignkit.model_selection import lambda_sweep
 from alignkit.plotting import LambdaSweepDisplay
@@ -84,8 +85,7 @@ def test_pipeline_parameters_and_real_estimators(data):
     y = rng.integers(0, 2, 120)
     X = np.c_[y[:, None] + rng.normal(size=(120, 2)), y[:, None] + rng.normal(size=(120, 2))]
     model = make_pipeline(StandardScaler(), AlignedMultimodalClassifier(
-        modality_dims=[2, 2], hidden_dims=(4,), embed_dim=4, projection_dim=4, max_epochs=2,
-        batch_size=40, n_threads=1))
+        modality_dims=[2, 2], max_epochs=2, n_threads=1, **{**SMALL_NET, "batch_size": 40}))
     sweep = lambda_sweep(model, X, y, lams=[0, 1], seeds=2, scoring=["accuracy"],
                          param="alignedmultimodalclassifier__lam")
     assert sweep.summary["scorer"].tolist() == ["accuracy", "accuracy"]

@@ -299,12 +299,17 @@ def test_unbiased_hsic_needs_four_samples(func):
         rbf_cka(np.eye(3), np.eye(3), unbiased=True)
 
 
-@pytest.mark.parametrize("func, k", [(mutual_knn, 20), (mutual_knn, 0), (cknna, 1), (cknna, 25)])
+@pytest.mark.parametrize("func, k", [(mutual_knn, 20), (cknna, 25)])
 def test_neighbour_counts_outside_the_valid_range_are_rejected(rng, func, k):
     with pytest.raises(ValueError, match=rf"k < n_samples.*got k = {k} with n_samples = 20"):
         func(rng.normal(size=(20, 3)), rng.normal(size=(20, 3)), k=k)
-    with pytest.raises(TypeError, match="k must be an int"):
-        func(rng.normal(size=(20, 3)), rng.normal(size=(20, 3)), k=2.5)
+
+
+@pytest.mark.parametrize("func, k, low", [(mutual_knn, 0, 1), (mutual_knn, 2.5, 1), (cknna, 1, 2)])
+def test_neighbour_counts_below_the_minimum_or_not_int_are_rejected(rng, func, k, low):
+    match = rf"'k' parameter of {func.__name__} must be an int in the range \[{low}, inf\)"
+    with pytest.raises(TypeError, match=match):  # an InvalidParameterError: also a ValueError
+        func(rng.normal(size=(20, 3)), rng.normal(size=(20, 3)), k=k)
 
 
 @pytest.mark.parametrize("func", ALL_METRICS)
@@ -324,15 +329,20 @@ def test_constant_columns_are_ignored(rng, func):
 
 def test_invalid_options_are_rejected_with_their_name(rng):
     A = rng.normal(size=(20, 3))
-    with pytest.raises(ValueError, match=r"clip_quantile must be None or a float in \(0, 1\]"):
+    with pytest.raises(ValueError, match=r"'clip_quantile' parameter of linear_cka must be a float "
+                                         r"in the range \(0.0, 1.0\] or None. Got 0 instead"):
         linear_cka(A, A, clip_quantile=0)
-    with pytest.raises(ValueError, match="sigma must be a positive float"):
+    with pytest.raises(ValueError, match=r"'sigma' parameter of rbf_cka must be a float in the "
+                                         r"range \(0.0, inf\) or None. Got -1.0"):
         rbf_cka(A, A, sigma=-1.0)
-    with pytest.raises(ValueError, match="sigma_factor must be a positive float"):
+    with pytest.raises(ValueError, match=r"'sigma_factor' parameter of rbf_cka must be a float in "
+                                         r"the range \(0.0, inf\)"):
         rbf_cka(A, A, sigma_factor=0)
-    with pytest.raises(ValueError, match="chunk_size must be a positive int"):
+    with pytest.raises(ValueError, match=r"'chunk_size' parameter of mutual_knn must be an int in "
+                                         r"the range \[1, inf\) or None"):
         mutual_knn(A, A, k=2, chunk_size=0)
-    with pytest.raises(ValueError, match="n_components must be a positive int; got 0"):
+    with pytest.raises(ValueError, match=r"'n_components' parameter of svcca must be an int in the "
+                                         r"range \[1, inf\). Got 0 instead"):
         svcca(A, A, n_components=0)
     with pytest.raises(TypeError, match="complex"):
         linear_cka(torch.ones(20, 3, dtype=torch.complex64), A)
@@ -361,7 +371,7 @@ def test_alignment_matrix_rejects_bad_layer_lists(rng):
         alignment_matrix(rng.normal(size=(10, 3)))
     with pytest.raises(ValueError, match="at least one representation"):
         alignment_matrix([])
-    with pytest.raises(ValueError, match="metric must be one of"):
+    with pytest.raises(ValueError, match="'metric' parameter of alignment_matrix must be a str among"):
         alignment_matrix([np.eye(5)], metric="cosine")
 
 

@@ -12,6 +12,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from conftest import SMALL_NET
 from alignkit import CKAScorer
 from alignkit.metrics import (
     layer_alignment_matrix,
@@ -104,7 +105,7 @@ def test_alignment_scorer_averages_pairs_or_takes_the_one_asked_for(rng):
 
 
 def test_alignment_scorer_rejects_bad_settings_early(rng):
-    with pytest.raises(ValueError, match="metric must be one of"):
+    with pytest.raises(ValueError, match="'metric' parameter of make_alignment_scorer must be a str among"):
         make_alignment_scorer("cca")
     with pytest.raises(ValueError, match="pair must be two distinct modality indices; got"):
         make_alignment_scorer(pair=(1, 1))
@@ -196,11 +197,13 @@ def test_modality_scorer_takes_a_user_metric_probabilities_and_losses(two_views)
 
 
 def test_modality_scorer_rejects_bad_settings():
-    with pytest.raises(ValueError, match="modality must be a non-negative int"):
+    with pytest.raises(ValueError, match=r"'modality' parameter of modality_scorer must be an int in "
+                                         r"the range \[0, inf\) or an instance of 'str'"):
         modality_scorer(-1)
-    with pytest.raises(ValueError, match="response_method must be 'predict' or 'predict_proba'"):
+    with pytest.raises(ValueError, match=r"'response_method' parameter of modality_scorer must be "
+                                         r"a str among \{'"):
         modality_scorer(0, response_method="decision_function")
-    with pytest.raises(TypeError, match="score_func must be a callable"):
+    with pytest.raises(TypeError, match="'score_func' parameter of modality_scorer must be a callable"):
         modality_scorer(0, "accuracy")
 
 
@@ -294,8 +297,7 @@ def test_grid_search_over_aligned_classifier_reports_alignment(two_views):
 
     X, y = two_views
     grid = GridSearchCV(
-        AlignedMultimodalClassifier(max_epochs=3, hidden_dims=(16,), embed_dim=8,
-                                    projection_dim=8, batch_size=32, random_state=0),
+        AlignedMultimodalClassifier(max_epochs=3, random_state=0, **SMALL_NET),
         {"lam": [0.0, 1.0]}, cv=2, refit="acc",
         scoring={"acc": "accuracy", "acc_m1": modality_scorer(1),
                  "cka": make_alignment_scorer("unbiased_cka")},
@@ -316,8 +318,7 @@ def test_scorers_reach_the_multimodal_step_of_a_pipeline(two_views):
 
     X, y = two_views
     pipe = make_pipeline(StandardScaler(), AlignedMultimodalClassifier(
-        max_epochs=3, hidden_dims=(16,), embed_dim=8, projection_dim=8, batch_size=32,
-        random_state=0)).fit(X, y)
+        max_epochs=3, random_state=0, **SMALL_NET)).fit(X, y)
     clf, Xs = pipe[-1], pipe[0].transform(X)
     assert modality_scorer(0)(pipe, X, y) == np.mean(clf.predict_modality(Xs, 0) == y)
     Z = clf.transform(Xs)

@@ -141,11 +141,12 @@ def test_pvalue_alternatives_reproducibility_and_n_jobs(rng):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"n_permutations": 0}, "n_permutations must be an int >= 1"),
-    ({"alternative": "bigger"}, "alternative must be one of"),
-    ({"confidence_level": 1.0}, r"confidence_level must be a float in \(0, 1\)"),
-    ({"n_resamples": 5}, "n_resamples must be an int >= 10"),
-    ({"metric": "cosine"}, "metric must be one of"),
+    ({"n_permutations": 0}, r"'n_permutations' parameter .* must be an int in the range \[1, inf\)"),
+    ({"alternative": "bigger"}, "'alternative' parameter .* must be a str among"),
+    ({"confidence_level": 1.0},
+     r"'confidence_level' parameter .* must be a float in the range \(0.0, 1.0\)"),
+    ({"n_resamples": 5}, r"'n_resamples' parameter .* must be an int in the range \[10, inf\)"),
+    ({"metric": "cosine"}, "'metric' parameter of alignment_test must be a str among"),
     ({"metric": "mutual_knn", "k": 20}, r"half of the rows \(15 of 30\)"),
 ])
 def test_bad_options_are_refused_with_the_parameter_named(rng, kwargs, message):
@@ -160,7 +161,8 @@ def test_adjust_pvalues_against_the_definitions():
     np.testing.assert_allclose(holm, [[0.04, 0.2], [0.09, 0.09]])
     bh = adjust_pvalues(p, "bh")
     np.testing.assert_allclose(bh, [[0.04, 0.2], [0.04 * 4 / 3, 0.04 * 4 / 3]])
-    with pytest.raises(ValueError, match="method must be 'holm' or 'bh'"):
+    with pytest.raises(ValueError, match=r"'method' parameter of adjust_pvalues must be a str "
+                                         r"among \{'(holm|bh)', '(holm|bh)'\}"):
         adjust_pvalues(p, "bonferroni")
 
 

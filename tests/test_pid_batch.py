@@ -17,6 +17,7 @@ from alignkit.pid._batch import (
     out_of_fold_posteriors,
 )
 from alignkit.pid._solver import solve_broja
+from pid_corpus import GATES, gate_table
 
 torch.set_num_threads(1)
 N = 1500
@@ -29,7 +30,7 @@ def gate_data(gate, seed=0):
     b1, b2 = rng.integers(0, 2, size=(2, N))
     X = np.hstack([b1[:, None] + 0.1 * rng.normal(size=(N, 2)),
                    b2[:, None] + 0.1 * rng.normal(size=(N, 2))])
-    return X, {"AND": b1 & b2, "XOR": b1 ^ b2, "UNQ": b1}[gate]
+    return X, GATES[gate](b1, b2)
 
 
 def fit_batch(X, y, **params):
@@ -38,11 +39,7 @@ def fit_batch(X, y, **params):
 
 
 def exact_atoms(gate):
-    P = np.zeros((2, 2, 2))
-    for x1 in range(2):
-        for x2 in range(2):
-            P[x1, x2, {"AND": x1 & x2, "XOR": x1 ^ x2, "UNQ": x1}[gate]] += 0.25
-    return pid_from_joint(P).atoms
+    return pid_from_joint(gate_table(gate)).atoms
 
 
 @pytest.mark.parametrize("gate", ["AND", "XOR", "UNQ"])

@@ -12,6 +12,7 @@ from sklearn.preprocessing import StandardScaler
 
 from alignkit import PIDEstimator
 from alignkit.pid import PIDBiasWarning, pid_from_joint, pid_from_samples
+from pid_corpus import GATES, gate_table
 
 N = 1500
 
@@ -241,17 +242,14 @@ def _gates(n, seed=0):
     rng = np.random.default_rng(seed)
     b1, b2 = rng.integers(0, 2, size=(2, n))
     X = np.hstack([noisy_copy(b1, rng, 2), noisy_copy(b2, rng, 2)])
-    return X, {"AND": b1 & b2, "XOR": b1 ^ b2, "COPY": 2 * b1 + b2}
+    return X, {gate: GATES[gate](b1, b2) for gate in ("AND", "XOR", "COPY")}
 
 
 @pytest.mark.parametrize("gate", ["AND", "XOR", "COPY"])
 def test_posterior_discretizer_recovers_the_gates(gate):
     X, labels = _gates(1000)
     y = labels[gate]
-    table = np.zeros((2, 2, 4))
-    for a in range(2):
-        for b in range(2):
-            table[a, b, {"AND": a & b, "XOR": a ^ b, "COPY": 2 * a + b}[gate]] = 0.25
+    table = gate_table(gate, n_y=4)
     truth = pid_from_joint(table[:, :, table.sum(axis=(0, 1)) > 0]).atoms
     est = PIDEstimator(modality_dims=[2, 2], discretizer="posterior", n_clusters=8,
                        n_bootstrap=10, random_state=0).fit(X, y)

@@ -220,7 +220,7 @@ def test_alignment_matrix_with_alignkit_metrics(rng):
     knn = AlignmentMatrixDisplay.from_representations(
         [a], [b], metric="mutual_knn", metric_kwargs={"k": 5})
     assert knn.im_.get_array()[0, 0] == pytest.approx(mutual_knn(a, b, k=5))
-    with pytest.raises(ValueError, match="metric must be one of"):
+    with pytest.raises(ValueError, match="'metric' parameter of alignment_matrix must be a str among"):
         AlignmentMatrixDisplay.from_representations([a], [b], metric="cosine")
 
 

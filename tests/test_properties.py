@@ -1,5 +1,7 @@
-"""Property-based robustness suite (issue 12): invariances every metric promises, layouts
-through Pipeline and ColumnTransformer, and a generator of malformed CLI files.
+"""Property-based suite (issue 12): invariances every metric promises, layouts through
+Pipeline and ColumnTransformer, a generator of malformed CLI files, the PID identities on
+random tables and streaming under any batching. Every hypothesis test lives here, so the
+other modules are collected without hypothesis installed.
 
 Bounded by the hypothesis profile set in conftest.py ("ci", the default); set
 ALIGNKIT_HYPOTHESIS_PROFILE=long for a run with 20x the examples.
@@ -15,10 +17,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from alignkit.metrics import cknna, linear_cka, mutual_knn, rbf_cka, svcca, unbiased_cka
+pytest.importorskip("hypothesis")
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+from test_pid import assert_identities  # noqa: E402
+from test_streaming import _assert_scores, _expected, _pair, _random_sizes, _stream  # noqa: E402
+
+from conftest import SMALL_NET  # noqa: E402
+from alignkit.metrics import cknna, linear_cka, mutual_knn, rbf_cka, svcca, unbiased_cka  # noqa: E402
+from alignkit.pid import pid_from_joint  # noqa: E402
 
 METRICS = {
     "linear_cka": linear_cka,
@@ -93,7 +102,7 @@ def test_every_metric_is_the_same_on_numpy_and_torch(name, pair, binary):
 def _estimators():
     from alignkit import AlignedMultimodalClassifier, AlignedMultimodalRegressor, CKAScorer, PIDEstimator
 
-    small = dict(hidden_dims=(4,), embed_dim=4, max_epochs=1, random_state=0)
+    small = dict(max_epochs=1, random_state=0, **SMALL_NET)
     return {
         "CKAScorer": lambda: CKAScorer(),
         "AlignedMultimodalClassifier": lambda: AlignedMultimodalClassifier(**small),
@@ -208,3 +217,34 @@ def test_malformed_files_give_one_line_and_exit_code_2(file, command):
     errors = [line for line in lines if not line.startswith("note: ")]
     assert code == 2 and len(errors) == 1, (code, err.getvalue())
     assert errors[0].startswith(f"alignkit {command}: error: ")
+
+
+tables = arrays(
+    np.float64,
+    st.tuples(*[st.integers(1, 5)] * 3),
+    elements=st.one_of(st.just(0.0), st.floats(1e-3, 1.0)),
+).filter(lambda P: P.sum() > 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(tables, st.randoms(use_true_random=False))
+def test_identities_and_invariances_on_random_tables(P, random):
+    P = P / P.sum()
+    res = pid_from_joint(P)
+    assert_identities(res, P)
+    assert res.converged
+    # Relabelling the symbols of every variable changes nothing.
+    perms = [random.sample(range(n), n) for n in P.shape]
+    relabelled = pid_from_joint(P[np.ix_(*perms)])
+    np.testing.assert_allclose(relabelled.atoms, res.atoms, atol=1e-8)
+    # Swapping the sources swaps the unique informations.
+    swapped = pid_from_joint(P.transpose(1, 0, 2))
+    np.testing.assert_allclose(swapped.atoms, res.atoms[[0, 2, 1, 3]], atol=1e-8)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1))
+def test_any_batching_equals_the_in_memory_metrics(seed):
+    rng = np.random.default_rng(seed)
+    A, B = _pair(rng, n=int(rng.integers(40, 300)))
+    _assert_scores(_stream(A, B, _random_sizes(rng, A.shape[0])).score(), _expected(A, B))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import SMALL_NET
 from alignkit.metrics import cknna, linear_cka, mutual_knn, rbf_cka, svcca, unbiased_cka
 
 
@@ -121,8 +122,8 @@ def test_explicit_modality_dims_win_over_prefixes(rng):
 # -- estimators ---------------------------------------------------------------------------
 
 def _small(estimator_class, **params):
-    return estimator_class(hidden_dims=(4,), embed_dim=4, max_epochs=2, batch_size=16,
-                           random_state=0, modality_dims=[2, 2], **params)
+    return estimator_class(**{**SMALL_NET, "batch_size": 16}, max_epochs=2, random_state=0,
+                           modality_dims=[2, 2], **params)
 
 
 @pytest.fixture
@@ -202,7 +203,7 @@ def test_modality_scorer_accepts_modality_names(rng):
 
     X = _prefixed_frame(rng)
     y = (X["a__0"] > 0).astype(int)
-    clf = AlignedMultimodalClassifier(hidden_dims=(4,), embed_dim=4, max_epochs=2, random_state=0).fit(X, y)
+    clf = AlignedMultimodalClassifier(max_epochs=2, random_state=0, **SMALL_NET).fit(X, y)
     assert modality_scorer("a")(clf, X, y) == modality_scorer(0)(clf, X, y)
     assert modality_scorer("b")(clf, X, y) == modality_scorer(1)(clf, X, y)
     with pytest.raises(ValueError, match=r"one of \['a', 'b'\]"):

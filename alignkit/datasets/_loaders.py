@@ -148,6 +148,11 @@ def load_multibench(
     FileNotFoundError
         When the file is missing; the message says where to get it.
 
+    See Also
+    --------
+    load_avmnist : The AV-MNIST pair (image and audio digits).
+    load_mfeat : The six-view handwritten digits of UCI.
+
     Examples
     --------
     >>> import pickle, tempfile, numpy as np
@@ -311,6 +316,11 @@ def load_avmnist(path, *, audio="spectrogram", validation_size=5000, dtype=np.fl
         When a file is missing; the message names it and says where to get
         the data.
 
+    See Also
+    --------
+    load_multibench : MultiBench's affect and healthcare data sets.
+    load_mfeat : The six-view handwritten digits of UCI.
+
     Examples
     --------
     >>> import os, tempfile, numpy as np
@@ -421,6 +431,11 @@ def load_mfeat(data_home=None, *, views=tuple(_MFEAT_VIEWS), return_X_y=False):
     FileNotFoundError
         When the files are in neither place; the message says where to get
         them.
+
+    See Also
+    --------
+    load_multibench : MultiBench's affect and healthcare data sets.
+    load_avmnist : The AV-MNIST pair (image and audio digits).
 
     Examples
     --------

@@ -156,6 +156,12 @@ def make_rus_classification(
           into ``x_c``, ``x_u1``, ``x_u2``, rows of ``W`` in that order),
           ``transforms`` (per modality, the torch module or None), ``DESCR``.
 
+    See Also
+    --------
+    bayes_accuracy : The best accuracy any model reaches on such data.
+    make_multimodal_classification : Continuous modalities with set redundancy,
+        uniqueness and synergy.
+
     References
     ----------
     M. Tjandrasuwita, C. Ekbote, L. Ziyin, P. P. Liang. "Understanding the
@@ -262,6 +268,10 @@ def make_rus_classification(
     return bunch
 
 
+@validate_params(
+    {"joint": ["array-like"], "codes": ["array-like", None], "y": ["array-like", None]},
+    prefer_skip_nested_validation=True,
+)
 def bayes_accuracy(joint, codes=None, y=None):
     """Accuracy of the Bayes classifiers of one modality and of both.
 
@@ -286,6 +296,10 @@ def bayes_accuracy(joint, codes=None, y=None):
     -------
     accuracy : dict
         ``{"X1": ..., "X2": ..., "X1,X2": ...}``, floats in [0, 1].
+
+    See Also
+    --------
+    make_rus_classification : Data whose joint table it reads.
 
     Examples
     --------

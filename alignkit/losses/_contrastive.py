@@ -27,6 +27,10 @@ def symmetric_info_nce(z_a, z_b, temperature):
     loss : torch.Tensor
         Scalar loss, ``log(batch_size)`` for embeddings that carry no pairing.
 
+    See Also
+    --------
+    multimodal_info_nce : The mean over every pair of modalities.
+
     Examples
     --------
     >>> import torch
@@ -53,6 +57,9 @@ def symmetric_info_nce(z_a, z_b, temperature):
 def multimodal_info_nce(z, temperature):
     """Mean symmetric InfoNCE over every pair of modalities.
 
+    The contrastive term of the aligned estimators: for every pair ``i < j``
+    of modalities, :func:`symmetric_info_nce` of their projections, averaged.
+
     Parameters
     ----------
     z : torch.Tensor of shape (batch_size, n_modalities, dim)
@@ -65,6 +72,18 @@ def multimodal_info_nce(z, temperature):
     loss : torch.Tensor
         Scalar, the mean of :func:`symmetric_info_nce` over the
         ``n_modalities * (n_modalities - 1) / 2`` pairs.
+
+    See Also
+    --------
+    symmetric_info_nce : The loss of one pair.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from alignkit.losses import multimodal_info_nce, symmetric_info_nce
+    >>> z = torch.nn.functional.normalize(torch.randn(8, 2, 4), dim=-1)
+    >>> bool(multimodal_info_nce(z, 0.1) == symmetric_info_nce(z[:, 0], z[:, 1], 0.1))
+    True
     """
     pairs = list(combinations(range(z.shape[1]), 2))
     if not pairs:

@@ -4,6 +4,7 @@ import inspect
 from itertools import combinations
 
 import numpy as np
+from sklearn.utils._param_validation import HasMethods, StrOptions, validate_params
 
 from ..utils._modalities import check_pair_index
 from ._cka import linear_cka, rbf_cka, unbiased_cka
@@ -18,6 +19,8 @@ METRICS = {
     "cknna": cknna,
     "svcca": svcca,
 }
+# A metric parameter: a name in METRICS or a callable (A, B) -> float.
+METRIC_CONSTRAINT = [StrOptions(set(METRICS)), callable]
 
 
 def resolve_metric(metric):
@@ -52,8 +55,16 @@ def _as_list_of_representations(layers, name):
     return layers
 
 
+# prefer_skip_nested_validation=False: the metric validates the options forwarded to it.
+@validate_params(
+    {"layers_a": ["array-like"], "layers_b": ["array-like", None], "metric": METRIC_CONSTRAINT},
+    prefer_skip_nested_validation=False,
+)
 def alignment_matrix(layers_a, layers_b=None, *, metric="unbiased_cka", **metric_kwargs):
     """Alignment between every pair of representations of the same samples.
+
+    One metric call per pair: ``layers_a`` against ``layers_b``, or the
+    unordered pairs of ``layers_a`` when ``layers_b`` is ``None``.
 
     Parameters
     ----------
@@ -77,6 +88,11 @@ def alignment_matrix(layers_a, layers_b=None, *, metric="unbiased_cka", **metric
         ``layers_b=None`` the square matrix over ``layers_a`` (the entry for
         ``i <= j`` mirrored). Its ``.max()`` is the "best layer pair"
         alignment of Tjandrasuwita et al. (2025).
+
+    See Also
+    --------
+    layer_alignment_matrix : The same over a fitted model's encoder layers.
+    model_alignment_matrix : The same over live torch models, streamed.
 
     Examples
     --------
@@ -112,8 +128,20 @@ def mean_pairwise_alignment(blocks, func, metric_kwargs, pair=None):
     return float(np.mean([func(blocks[i], blocks[j], **metric_kwargs) for i, j in pairs]))
 
 
+@validate_params(
+    {
+        "estimator": [HasMethods(["transform_layers"])],
+        "X": ["array-like"],
+        "pair": ["array-like"],
+        "metric": METRIC_CONSTRAINT,
+    },
+    prefer_skip_nested_validation=False,
+)
 def layer_alignment_matrix(estimator, X, *, pair=(0, 1), metric="unbiased_cka", **metric_kwargs):
     """Layer-by-layer alignment between two modalities' encoders of a fitted model.
+
+    :func:`alignment_matrix` over the hidden representations that
+    ``estimator.transform_layers(X)`` returns for the two modalities of ``pair``.
 
     Parameters
     ----------
@@ -135,6 +163,10 @@ def layer_alignment_matrix(estimator, X, *, pair=(0, 1), metric="unbiased_cka", 
     matrix : ndarray of shape (n_layers_i, n_layers_j)
         ``matrix[p, q]`` aligns layer ``p`` of modality ``i`` with layer
         ``q`` of modality ``j``; ``matrix.max()`` is the best-pair alignment.
+
+    See Also
+    --------
+    alignment_matrix : The same over any lists of representations.
 
     Examples
     --------

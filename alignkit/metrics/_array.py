@@ -7,12 +7,16 @@ boolean indexing); the handful that differ live in :class:`_NumpyOps` and
 torch is imported only when a tensor arrives, so the numpy path starts without it.
 """
 
+import inspect
 import math
 import sys
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_array
+from sklearn.utils._param_validation import Interval, validate_params
+
+from ..utils._docstrings import Substitution
 
 
 class _NumpyOps:
@@ -77,33 +81,55 @@ class _NumpyOps:
         return np.linalg.svd(X, compute_uv=False)
 
 
-_SHARED_DOCS = {
-    "A_B": """A : array-like or torch.Tensor of shape (n_samples, n_features_a)
-        First representation of the samples. A torch tensor (CUDA included)
-        is processed on its device, in float64.
-    B : array-like or torch.Tensor of shape (n_samples, n_features_b)
-        Second representation of the same samples, in the same order.""",
-    "chunk_size": """chunk_size : int, default=None
-        Rows per block; ``None`` picks blocks of about 4 million entries.""",
-    "clip_quantile": """clip_quantile : float in (0, 1], default=None
-        Clamp each representation's entries to its ``clip_quantile``
-        quantile of absolute values first (the outlier removal of
-        Tjandrasuwita et al. 2025).""",
-    "clip": """clip : bool, default=False
-        Clip every unbiased HSIC term at 0, as Tjandrasuwita et al. (2025)
-        do. The default keeps the unclipped U-statistics, whose ratio is
-        centred on 0 for independent representations; clipping makes the
-        score of independent representations non-negative with a positive
-        mean, and skews a permutation null built from it.""",
-    "normalize": """normalize : bool, default=False
-        L2-normalise every row (after clipping).""",
+# What the metrics' shared parameters mean and what they accept, stated once:
+# ``{A_B}``, ``{clip}``, ... in a metric's docstring, and checked by @validate_metric.
+_SHARED_DOCS = Substitution(
+    A_B="""A : array-like or torch.Tensor of shape (n_samples, n_features_a)
+    First representation of the samples. A torch tensor (CUDA included)
+    is processed on its device, in float64.
+B : array-like or torch.Tensor of shape (n_samples, n_features_b)
+    Second representation of the same samples, in the same order.""",
+    chunk_size="""chunk_size : int, default=None
+    Rows per block; ``None`` picks blocks of about 4 million entries.""",
+    clip_quantile="""clip_quantile : float in (0, 1], default=None
+    Clamp each representation's entries to its ``clip_quantile``
+    quantile of absolute values first (the outlier removal of
+    Tjandrasuwita et al. 2025).""",
+    clip="""clip : bool, default=False
+    Clip every unbiased HSIC term at 0, as Tjandrasuwita et al. (2025)
+    do. The default keeps the unclipped U-statistics, whose ratio is
+    centred on 0 for independent representations; clipping makes the
+    score of independent representations non-negative with a positive
+    mean, and skews a permutation null built from it.""",
+    normalize="""normalize : bool, default=False
+    L2-normalise every row (after clipping).""",
+)
+
+SHARED_CONSTRAINTS = {
+    "A": ["array-like"],
+    "B": ["array-like"],
+    "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
+    "clip": ["boolean"],
+    "clip_quantile": [Interval(Real, 0, 1, closed="right"), None],
+    "normalize": ["boolean"],
 }
 
 
-def fill_doc(func):
-    """Fill the shared parameter descriptions (``%(A_B)s``, ...) into a docstring."""
-    func.__doc__ = func.__doc__ % _SHARED_DOCS
-    return func
+def validate_metric(**constraints):
+    """Decorate a metric: its shared texts filled in, its parameters validated.
+
+    The parameters it shares with the other metrics (``A``, ``B``,
+    ``clip``, ...) are checked against :data:`SHARED_CONSTRAINTS`, the rest
+    against ``constraints``.
+    """
+
+    def decorate(func):
+        parameters = inspect.signature(func).parameters
+        shared = {name: c for name, c in SHARED_CONSTRAINTS.items() if name in parameters}
+        return validate_params({**shared, **constraints}, prefer_skip_nested_validation=True)(
+            _SHARED_DOCS(func))
+
+    return decorate
 
 
 def is_tensor(X):
@@ -164,9 +190,7 @@ def check_pair(A, B, *, min_samples=1, metric="this metric"):
 
 
 def check_neighbours(k, n_samples, *, min_k=1):
-    """Validate a neighbour count against the number of samples."""
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"k must be an int; got {k!r}.")
+    """Check a (validated) neighbour count against the number of samples."""
     if not min_k <= k < n_samples:
         raise ValueError(
             f"k must satisfy {min_k} <= k < n_samples (self is excluded from the "
@@ -179,8 +203,6 @@ def row_chunk(n_samples, chunk_size, *, elements=2**22):
     """Rows per block so that a block of an n x n matrix holds ~``elements`` values."""
     if chunk_size is None:
         return max(1, min(n_samples, elements // max(n_samples, 1)))
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive int or None; got {chunk_size!r}.")
     return int(chunk_size)
 
 
@@ -212,11 +234,7 @@ def preprocess(X, clip_quantile=None, normalize=False):
     is scale-invariant, and this keeps its sums of products clear of overflow
     and underflow over the whole float64 range.
     """
-    if clip_quantile is not None:
-        if isinstance(clip_quantile, bool) or not isinstance(clip_quantile, Real) or not 0 < clip_quantile <= 1:
-            raise ValueError(
-                f"clip_quantile must be None or a float in (0, 1]; got {clip_quantile!r}."
-            )
+    if clip_quantile is not None:  # validated by the public entry points
         size = X.shape[0] * X.shape[1]
         rank = min(int(clip_quantile * size), size - 1)
         threshold = float(ops_for(X).kth_smallest(abs(X).reshape(-1), rank))

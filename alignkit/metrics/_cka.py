@@ -8,18 +8,20 @@ without ever holding ``K`` or ``L``.
 
 from numbers import Real
 
+from sklearn.utils._param_validation import Interval
+
 import numpy as np
 
 from ._array import (
     center_columns,
     check_pair,
-    fill_doc,
     max_abs_exponent,
     is_dask,
     ops_for,
     preprocess,
     row_chunk,
     rows_all_equal,
+    validate_metric,
 )
 
 
@@ -114,7 +116,7 @@ def _linear_cka(A, B, unbiased, clip=False):
     )
 
 
-@fill_doc
+@validate_metric()
 def linear_cka(A, B, *, clip_quantile=None, normalize=False):
     """Linear centered kernel alignment (biased HSIC), computed in feature space.
 
@@ -126,9 +128,9 @@ def linear_cka(A, B, *, clip_quantile=None, normalize=False):
 
     Parameters
     ----------
-    %(A_B)s
-    %(clip_quantile)s
-    %(normalize)s
+    {A_B}
+    {clip_quantile}
+    {normalize}
 
     Returns
     -------
@@ -166,7 +168,7 @@ def linear_cka(A, B, *, clip_quantile=None, normalize=False):
                        preprocess(B, clip_quantile, normalize), unbiased=False)
 
 
-@fill_doc
+@validate_metric()
 def unbiased_cka(A, B, *, clip=False, clip_quantile=None, normalize=False):
     """Linear CKA with the unbiased HSIC estimator, computed in feature space.
 
@@ -179,10 +181,10 @@ def unbiased_cka(A, B, *, clip=False, clip_quantile=None, normalize=False):
 
     Parameters
     ----------
-    %(A_B)s
-    %(clip)s
-    %(clip_quantile)s
-    %(normalize)s
+    {A_B}
+    {clip}
+    {clip_quantile}
+    {normalize}
 
     Returns
     -------
@@ -199,6 +201,11 @@ def unbiased_cka(A, B, *, clip=False, clip_quantile=None, normalize=False):
     ValueError
         When A and B differ in n_samples, are not 2-D, hold NaN or infinity,
         or n_samples < 4 (the estimator divides by n - 3).
+
+    See Also
+    --------
+    linear_cka : The biased estimator.
+    alignment_test : Whether the alignment is above chance, with an interval.
 
     Examples
     --------
@@ -298,7 +305,11 @@ def _rbf_block(X, sq_norms, start, stop, gamma, ops):
     return ops.expm1(-gamma * block) / min(gamma, 1.0)
 
 
-@fill_doc
+@validate_metric(
+    sigma=[Interval(Real, 0, None, closed="neither"), None],
+    sigma_factor=[Interval(Real, 0, None, closed="neither")],
+    unbiased=["boolean"],
+)
 def rbf_cka(A, B, *, sigma=None, sigma_factor=1.0, unbiased=False, clip=False,
             chunk_size=None, clip_quantile=None, normalize=False):
     """CKA with Gaussian (RBF) kernels, computed in blocks of rows.
@@ -310,7 +321,7 @@ def rbf_cka(A, B, *, sigma=None, sigma_factor=1.0, unbiased=False, clip=False,
 
     Parameters
     ----------
-    %(A_B)s
+    {A_B}
     sigma : float > 0, default=None
         Kernel width for both representations. ``None`` uses the median
         heuristic per representation: ``sigma_factor`` times the square root
@@ -322,11 +333,11 @@ def rbf_cka(A, B, *, sigma=None, sigma_factor=1.0, unbiased=False, clip=False,
         ``threshold``); ignored when ``sigma`` is given.
     unbiased : bool, default=False
         Use the unbiased HSIC_1 estimator (needs n_samples >= 4).
-    %(clip)s
+    {clip}
         Only used with ``unbiased=True``.
-    %(chunk_size)s
-    %(clip_quantile)s
-    %(normalize)s
+    {chunk_size}
+    {clip_quantile}
+    {normalize}
 
     Returns
     -------
@@ -344,6 +355,10 @@ def rbf_cka(A, B, *, sigma=None, sigma_factor=1.0, unbiased=False, clip=False,
         distances that ``1 / (2 sigma^2)`` leaves the float64 range, or the
         inputs are invalid.
 
+    See Also
+    --------
+    linear_cka : The linear kernel, which RBF CKA tends to as sigma grows.
+
     Examples
     --------
     >>> import numpy as np
@@ -354,9 +369,6 @@ def rbf_cka(A, B, *, sigma=None, sigma_factor=1.0, unbiased=False, clip=False,
     1.0
     """
     A, B = check_pair(A, B, min_samples=4 if unbiased else 2, metric="rbf_cka")
-    for name, value in (("sigma", sigma), ("sigma_factor", sigma_factor)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, Real) or not value > 0):
-            raise ValueError(f"{name} must be a positive float; got {value!r}.")
     # preprocess rescales by 2**-exponent, and sigma with it (not after normalising rows).
     exponents = [0 if normalize else max_abs_exponent(X) for X in (A, B)]
     # Centred, the squared distances from norms and products are translation-invariant.

@@ -5,17 +5,19 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils import fit_modality_layout, split_modalities
+from ..utils._docstrings import Substitution
 from ._alignment import (
-    METRICS,
+    METRIC_CONSTRAINT,
     accepted_options,
     alignment_matrix,
     mean_pairwise_alignment,
     resolve_metric,
 )
+from ._array import SHARED_CONSTRAINTS
 from ._stats import alignment_test
 from ._streaming import (
     STREAMING_METRICS,
@@ -25,6 +27,7 @@ from ._streaming import (
 )
 
 
+@Substitution()
 class CKAScorer(BaseEstimator):
     """Alignment between the modalities' representations held side by side in ``X``.
 
@@ -40,9 +43,7 @@ class CKAScorer(BaseEstimator):
             "svcca"} or callable, default="unbiased_cka"
         The alignment metric (see :mod:`alignkit.metrics`), or a callable
         ``(A, B) -> float``.
-    modality_dims : list of int, default=None
-        Columns per modality, in order. ``None``: the ``name__`` prefixes of
-        a DataFrame's columns, otherwise two halves.
+    {modality_dims}
     k : int, default=10
         Neighbours for ``"mutual_knn"`` and ``"cknna"``.
     n_components : int, default=10
@@ -135,13 +136,13 @@ class CKAScorer(BaseEstimator):
     """
 
     _parameter_constraints = {
-        "metric": [StrOptions(set(METRICS)), callable],
+        "metric": METRIC_CONSTRAINT,
         "modality_dims": ["array-like", None],
         "k": [Interval(Integral, 1, None, closed="left")],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "sigma": [Interval(Real, 0, None, closed="neither"), None],
-        "clip_quantile": [Interval(Real, 0, 1, closed="right"), None],
-        "normalize": ["boolean"],
+        "clip_quantile": SHARED_CONSTRAINTS["clip_quantile"],
+        "normalize": SHARED_CONSTRAINTS["normalize"],
         "n_permutations": [Interval(Integral, 0, None, closed="left")],
         "confidence_level": [Interval(Real, 0, 1, closed="neither"), None],
         "random_state": ["random_state"],

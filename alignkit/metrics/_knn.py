@@ -8,18 +8,20 @@ equal in exact arithmetic stay tied whatever order a library sums them in.
 """
 
 import math
+from numbers import Integral
 
 import numpy as np
+from sklearn.utils._param_validation import Interval
 
 from ._array import (
     as_numpy,
     check_neighbours,
     check_pair,
-    fill_doc,
     ops_for,
     preprocess,
     row_chunk,
     rows_all_equal,
+    validate_metric,
 )
 from ._cka import cka_ratio, hsic
 
@@ -75,7 +77,7 @@ def neighbour_indices(A, B, k, chunk_size=None):
     return tuple(np.concatenate(part) for part in parts)
 
 
-@fill_doc
+@validate_metric(k=[Interval(Integral, 1, None, closed="left")])
 def mutual_knn(A, B, k=10, *, chunk_size=None, clip_quantile=None):
     """Mutual k-nearest-neighbour alignment (Huh et al. 2024).
 
@@ -87,11 +89,11 @@ def mutual_knn(A, B, k=10, *, chunk_size=None, clip_quantile=None):
 
     Parameters
     ----------
-    %(A_B)s
+    {A_B}
     k : int, default=10
         Number of neighbours, ``1 <= k < n_samples``.
-    %(chunk_size)s
-    %(clip_quantile)s
+    {chunk_size}
+    {clip_quantile}
         Rows are always L2-normalised after that, so the score does not
         change when rows are rescaled; an all-zero row has cosine 0 to
         every row.
@@ -108,6 +110,10 @@ def mutual_knn(A, B, k=10, *, chunk_size=None, clip_quantile=None):
     ValueError
         When ``k`` is not in ``[1, n_samples)``, A and B differ in
         n_samples, are not 2-D or hold NaN or infinity.
+
+    See Also
+    --------
+    cknna : Unbiased CKA restricted to the mutual neighbours.
 
     Examples
     --------
@@ -159,7 +165,7 @@ def _sparse_hsic(P, Q, n_samples, ops, clip=False):
     )
 
 
-@fill_doc
+@validate_metric(k=[Interval(Integral, 2, None, closed="left")])
 def cknna(A, B, k=10, *, clip=False, chunk_size=None, clip_quantile=None, normalize=False):
     """Centered kernel nearest-neighbour alignment (CKNNA, Huh et al. 2024).
 
@@ -173,12 +179,12 @@ def cknna(A, B, k=10, *, clip=False, chunk_size=None, clip_quantile=None, normal
 
     Parameters
     ----------
-    %(A_B)s
+    {A_B}
     k : int, default=10
         Number of neighbours, ``2 <= k < n_samples``.
-    %(clip)s
-    %(chunk_size)s
-    %(clip_quantile)s
+    {clip}
+    {chunk_size}
+    {clip_quantile}
     normalize : bool, default=False
         L2-normalise every row (after clipping), so neighbours and kernel
         values are cosine similarities, as in Huh et al. and Tjandrasuwita
@@ -196,6 +202,10 @@ def cknna(A, B, k=10, *, clip=False, chunk_size=None, clip_quantile=None, normal
     ValueError
         When ``k`` is not in ``[2, n_samples)``, n_samples < 4, or the
         inputs are invalid.
+
+    See Also
+    --------
+    mutual_knn : The share of neighbours both representations have.
 
     Examples
     --------

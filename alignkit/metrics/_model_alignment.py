@@ -2,9 +2,13 @@
 
 from contextlib import ExitStack
 
+from numbers import Integral
+
 import numpy as np
 import torch
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 
+from ._array import SHARED_CONSTRAINTS
 from ._streaming import STREAMING_METRICS, AlignmentAccumulator
 
 _POOLINGS = ("mean", "first", "flatten")
@@ -76,6 +80,24 @@ def _batches(loader, batch_size):
         yield batch[0] if isinstance(batch, (tuple, list)) else batch
 
 
+@validate_params(
+    {
+        # A module or a fitted estimator holding one (net_.module_), checked when resolved.
+        "model_a": "no_validation",
+        "model_b": "no_validation",
+        "loader": ["array-like", HasMethods(["__iter__"])],
+        "layers_a": ["array-like", None],
+        "layers_b": ["array-like", None],
+        "metric": [StrOptions(set(STREAMING_METRICS))],
+        "pooling": [StrOptions(set(_POOLINGS)), callable],
+        "device": [str, torch.device, None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "normalize": SHARED_CONSTRAINTS["normalize"],
+        "clip": SHARED_CONSTRAINTS["clip"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def model_alignment_matrix(model_a, model_b, loader, *, layers_a=None, layers_b=None,
                            metric="unbiased_cka", pooling="mean", device=None,
                            batch_size=256, n_components=10, normalize=False, clip=False):
@@ -135,6 +157,11 @@ def model_alignment_matrix(model_a, model_b, loader, *, layers_a=None, layers_b=
         ``matrix[i, j]`` aligns layer ``layers_a[i]`` with ``layers_b[j]``;
         draw it with :class:`~alignkit.plotting.AlignmentMatrixDisplay`.
 
+    See Also
+    --------
+    AlignmentAccumulator : The streamed statistics behind it.
+    alignment_matrix : The same over representations held in memory.
+
     Examples
     --------
     >>> import torch
@@ -148,10 +175,6 @@ def model_alignment_matrix(model_a, model_b, loader, *, layers_a=None, layers_b=
     >>> M.shape, round(float(M[0, 0]), 6)
     ((2, 2), 1.0)
     """
-    if metric not in STREAMING_METRICS:
-        raise ValueError(f"metric must be one of {STREAMING_METRICS}; got {metric!r}.")
-    if not callable(pooling) and pooling not in _POOLINGS:
-        raise ValueError(f"pooling must be one of {_POOLINGS} or a callable; got {pooling!r}.")
     module_a = _as_module(model_a, "model_a")
     module_b = module_a if model_b is None else _as_module(model_b, "model_b")
     layers_a = _resolve_layers(module_a, layers_a, "layers_a")

@@ -1,12 +1,15 @@
 """Scorers ``(estimator, X, y) -> float`` for ``GridSearchCV(scoring=...)``."""
 
+from numbers import Integral
+
 from sklearn.base import is_classifier
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ..utils import split_modalities
 from ..utils._modalities import _prefix_runs, check_pair_index
-from ._alignment import accepted_options, mean_pairwise_alignment, resolve_metric
+from ._alignment import METRIC_CONSTRAINT, accepted_options, mean_pairwise_alignment, resolve_metric
 
 
 def _multimodal_step(estimator, X):
@@ -73,6 +76,10 @@ class _AlignmentScorer:
         return f"make_alignment_scorer({self.metric!r}, pair={self.pair!r}{options})"
 
 
+@validate_params(
+    {"metric": METRIC_CONSTRAINT, "pair": ["array-like", None]},
+    prefer_skip_nested_validation=True,
+)
 def make_alignment_scorer(metric="unbiased_cka", *, pair=None, **metric_kwargs):
     """Make a scorer of the alignment between a fitted model's modality embeddings.
 
@@ -103,6 +110,11 @@ def make_alignment_scorer(metric="unbiased_cka", *, pair=None, **metric_kwargs):
     -------
     scorer : callable
         ``scorer(estimator, X, y=None) -> float``; higher means more aligned.
+
+    See Also
+    --------
+    modality_scorer : A score of one modality's unimodal model.
+    CKAScorer : Alignment between the modalities of ``X`` itself.
 
     Examples
     --------
@@ -154,6 +166,15 @@ class _ModalityScorer:
         return f"modality_scorer({self.modality}, {name}, response_method={self.response_method!r})"
 
 
+@validate_params(
+    {
+        "modality": [Interval(Integral, 0, None, closed="left"), str],
+        "score_func": [callable, None],
+        "response_method": [StrOptions({"predict", "predict_proba"})],
+        "greater_is_better": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def modality_scorer(modality, score_func=None, *, response_method="predict",
                     greater_is_better=True, **kwargs):
     """Make a scorer of one modality's unimodal model.
@@ -189,6 +210,10 @@ def modality_scorer(modality, score_func=None, *, response_method="predict",
     scorer : callable
         ``scorer(estimator, X, y) -> float``.
 
+    See Also
+    --------
+    make_alignment_scorer : The alignment between the modalities' embeddings.
+
     Examples
     --------
     >>> import numpy as np
@@ -202,17 +227,5 @@ def modality_scorer(modality, score_func=None, *, response_method="predict",
     >>> modality_scorer(0)(TwoHeads(), X, y), round(modality_scorer(1)(TwoHeads(), X, y), 3)
     (1.0, 0.667)
     """
-    if not isinstance(modality, str) and (
-            isinstance(modality, bool) or not isinstance(modality, int) or modality < 0):
-        raise ValueError(
-            f"modality must be a non-negative int or a modality name; got {modality!r}."
-        )
-    if response_method not in ("predict", "predict_proba"):
-        raise ValueError(
-            "response_method must be 'predict' or 'predict_proba'; got "
-            f"{response_method!r}."
-        )
-    if score_func is not None and not callable(score_func):
-        raise TypeError(f"score_func must be a callable (y_true, y_pred) -> float; got {score_func!r}.")
     return _ModalityScorer(modality, score_func, response_method,
                            1.0 if greater_is_better else -1.0, kwargs)

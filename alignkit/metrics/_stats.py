@@ -15,11 +15,13 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from threadpoolctl import threadpool_limits
 
 from ..utils._random import draw_seeds
-from ._alignment import resolve_metric
+from ._alignment import METRIC_CONSTRAINT, resolve_metric
 from ._array import (
+    SHARED_CONSTRAINTS,
     _NumpyOps,
     as_numpy,
     check_pair,
@@ -31,13 +33,15 @@ from ._array import (
 from ._cka import _kernel_traces, _linear_cka, cka_ratio, hsic, linear_summaries
 from ._knn import _neighbour_blocks, _sparse_hsic, neighbour_indices
 
-_ALTERNATIVES = ("greater", "less", "two-sided")
 _CHUNK = 32  # permutations (or resamples) per seeded task: results do not depend on n_jobs
 
 
 @dataclass(frozen=True)
 class AlignmentTestResult:
     """Result of :func:`alignment_test`.
+
+    The statistic with its permutation p-value and null, and the half-sample
+    confidence interval when one was asked for.
 
     Attributes
     ----------
@@ -73,6 +77,19 @@ class AlignmentTestResult:
         Name of the metric (a callable's ``__name__``).
     alternative : str
         The alternative hypothesis.
+
+    See Also
+    --------
+    alignment_test : Returns it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit.metrics import alignment_test
+    >>> A = np.random.default_rng(0).normal(size=(50, 3))
+    >>> res = alignment_test(A, A, n_permutations=20, confidence_level=None, random_state=0)
+    >>> res.statistic, res.pvalue == 1 / 21, res.confidence_interval
+    (1.0, True, None)
     """
 
     statistic: float
@@ -214,12 +231,6 @@ def _map_seeded(statistic, draw, count, seed, n_jobs):
     return np.array([value for chunk in chunks for value in chunk], dtype=np.float64)
 
 
-def _check_count(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}.")
-    return int(value)
-
-
 def permutation_pvalue(statistic, null, alternative):
     """The +1-corrected p-value of ``statistic`` against permutation values ``null``.
 
@@ -236,8 +247,12 @@ def permutation_pvalue(statistic, null, alternative):
     return float(min(1.0, 2.0 * min(greater, less)))
 
 
+@validate_params(
+    {"pvalues": ["array-like", Real], "method": [StrOptions({"holm", "bh"})]},
+    prefer_skip_nested_validation=True,
+)
 def adjust_pvalues(pvalues, method="holm"):
-    """P-values adjusted for testing them all at once.
+    """Adjust p-values for testing them all at once.
 
     ``"holm"`` (Holm 1979) controls the family-wise error rate: the chance
     that *any* cell flagged as above chance is not. ``"bh"`` (Benjamini and
@@ -258,6 +273,10 @@ def adjust_pvalues(pvalues, method="holm"):
     adjusted : ndarray of the same shape
         Adjusted p-values; reject where ``adjusted <= alpha``.
 
+    See Also
+    --------
+    alignment_test : The permutation p-value of one alignment.
+
     Examples
     --------
     >>> from alignkit.metrics import adjust_pvalues
@@ -269,8 +288,6 @@ def adjust_pvalues(pvalues, method="holm"):
     p = np.asarray(pvalues, dtype=np.float64)
     if p.size and (not np.all(np.isfinite(p)) or p.min() < 0 or p.max() > 1):
         raise ValueError("pvalues must be finite and in [0, 1].")
-    if method not in ("holm", "bh"):
-        raise ValueError(f"method must be 'holm' or 'bh'; got {method!r}.")
     flat = p.ravel()
     m = flat.shape[0]
     order = np.argsort(flat, kind="stable")
@@ -284,6 +301,21 @@ def adjust_pvalues(pvalues, method="holm"):
     return out.reshape(p.shape)
 
 
+# prefer_skip_nested_validation=False: the metric validates the options forwarded to it.
+@validate_params(
+    {
+        "A": SHARED_CONSTRAINTS["A"],
+        "B": SHARED_CONSTRAINTS["B"],
+        "metric": METRIC_CONSTRAINT,
+        "n_permutations": [Interval(Integral, 1, None, closed="left")],
+        "alternative": [StrOptions({"greater", "less", "two-sided"})],
+        "confidence_level": [Interval(Real, 0, 1, closed="neither"), None],
+        "n_resamples": [Interval(Integral, 10, None, closed="left")],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+    },
+    prefer_skip_nested_validation=False,
+)
 def alignment_test(A, B, metric="unbiased_cka", *, n_permutations=1000, alternative="greater",
                    confidence_level=0.95, n_resamples=500, random_state=None, n_jobs=None,
                    **metric_kwargs):
@@ -381,15 +413,6 @@ def alignment_test(A, B, metric="unbiased_cka", *, n_permutations=1000, alternat
     """
     func = resolve_metric(metric)
     name = metric if isinstance(metric, str) else getattr(metric, "__name__", repr(metric))
-    n_permutations = _check_count(n_permutations, "n_permutations", 1)
-    if alternative not in _ALTERNATIVES:
-        raise ValueError(f"alternative must be one of {_ALTERNATIVES}; got {alternative!r}.")
-    if confidence_level is not None:
-        if isinstance(confidence_level, bool) or not isinstance(confidence_level, Real) \
-                or not 0 < confidence_level < 1:
-            raise ValueError(
-                f"confidence_level must be a float in (0, 1) or None; got {confidence_level!r}.")
-        n_resamples = _check_count(n_resamples, "n_resamples", 10)
     A, B = check_pair(A, B, metric=name)
     n = A.shape[0]
     # The metric itself validates its options and the data, and is the statistic.

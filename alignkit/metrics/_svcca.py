@@ -2,7 +2,9 @@
 
 from numbers import Integral
 
-from ._array import center_columns, check_pair, fill_doc, is_dask, ops_for, preprocess
+from sklearn.utils._param_validation import Interval
+
+from ._array import center_columns, check_pair, is_dask, ops_for, preprocess, validate_metric
 
 
 def _top_directions(X, n_components, ops):
@@ -18,7 +20,7 @@ def _top_directions(X, n_components, ops):
     return U[:, s > tolerance]
 
 
-@fill_doc
+@validate_metric(n_components=[Interval(Integral, 1, None, closed="left")])
 def svcca(A, B, n_components=10, *, clip_quantile=None, normalize=False):
     """SVCCA similarity: mean canonical correlation of the top singular directions.
 
@@ -30,13 +32,13 @@ def svcca(A, B, n_components=10, *, clip_quantile=None, normalize=False):
 
     Parameters
     ----------
-    %(A_B)s
+    {A_B}
     n_components : int, default=10
         Singular directions kept per representation, at most
         ``min(n_samples - 1, n_features_a, n_features_b)`` (a centred matrix
         has no more); a larger value uses that bound.
-    %(clip_quantile)s
-    %(normalize)s
+    {clip_quantile}
+    {normalize}
 
     Returns
     -------
@@ -50,6 +52,10 @@ def svcca(A, B, n_components=10, *, clip_quantile=None, normalize=False):
     ValueError
         When ``n_components`` is not a positive int or the inputs are invalid.
 
+    See Also
+    --------
+    linear_cka : Alignment of the whole spectra, not only the top directions.
+
     Examples
     --------
     >>> import numpy as np
@@ -59,8 +65,6 @@ def svcca(A, B, n_components=10, *, clip_quantile=None, normalize=False):
     >>> round(svcca(A, A @ rng.normal(size=(6, 6)), n_components=6), 6)
     1.0
     """
-    if isinstance(n_components, bool) or not isinstance(n_components, Integral) or n_components < 1:
-        raise ValueError(f"n_components must be a positive int; got {n_components!r}.")
     if is_dask(A) or is_dask(B):
         from ._streaming import dask_score
 

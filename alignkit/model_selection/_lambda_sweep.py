@@ -9,7 +9,7 @@ from sklearn.base import clone, is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import HasMethods, Interval, validate_params
+from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, validate_params
 
 __all__ = ["lambda_sweep"]
 
@@ -65,8 +65,8 @@ def _summarise(scores, lams, baseline):
         "y": ["array-like"],
         "lams": ["array-like"],
         "seeds": [Interval(Integral, 2, None, closed="left"), "array-like"],
-        "test_size": [Interval(Real, 0, 1, closed="neither"), Interval(Integral, 1, None, closed="left"), None],
-        "train_size": [Interval(Real, 0, 1, closed="neither"), Interval(Integral, 1, None, closed="left"), None],
+        "test_size": [Interval(RealNotInt, 0, 1, closed="neither"), Interval(Integral, 1, None, closed="left"), None],
+        "train_size": [Interval(RealNotInt, 0, 1, closed="neither"), Interval(Integral, 1, None, closed="left"), None],
         "scoring": [str, callable, list, tuple, dict, None],
         "param": [str],
         "baseline": [Real],

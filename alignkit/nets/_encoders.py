@@ -17,11 +17,17 @@ from numbers import Integral
 import torch
 from torch import nn
 
+from ..utils._docstrings import Substitution
+
 __all__ = ["MLPEncoder", "TransformerEncoder"]
 
 
 class MLPEncoder(nn.Module):
     """Multilayer perceptron encoder with LeakyReLU(0.1) activations.
+
+    Linear layers of ``hidden_dims`` widths, each followed by the activation,
+    then a linear map to ``embed_dim``; :meth:`layer_outputs` exposes every
+    hidden layer for layer-wise alignment.
 
     Parameters
     ----------
@@ -33,6 +39,10 @@ class MLPEncoder(nn.Module):
         Widths of the hidden layers.
     negative_slope : float, default=0.1
         Slope of the LeakyReLU for negative inputs (the emergence paper's 0.1).
+
+    See Also
+    --------
+    TransformerEncoder : An encoder of sequences.
 
     Examples
     --------
@@ -52,7 +62,12 @@ class MLPEncoder(nn.Module):
         )
         self.out = nn.Linear(widths[-1], embed_dim)
 
+    @Substitution()
     def layer_outputs(self, x):
+        """Every hidden layer's output, the embedding last.
+
+        {encoder_layers_sections}
+        """
         outputs = []
         for layer in self.hidden:
             x = layer(x)
@@ -60,7 +75,12 @@ class MLPEncoder(nn.Module):
         outputs.append(self.out(x))
         return outputs
 
+    @Substitution()
     def forward(self, x):
+        """The embedding of a batch.
+
+        {encoder_forward_sections}
+        """
         for layer in self.hidden:
             x = layer(x)
         return self.out(x)
@@ -94,6 +114,10 @@ class TransformerEncoder(nn.Module):
         Dropout inside the transformer layers.
     pooling : {"cls", "mean"}, default="cls"
         Sequence summary: the CLS token, or the mean of the non-padding steps.
+
+    See Also
+    --------
+    MLPEncoder : An encoder of flat features.
 
     Examples
     --------
@@ -153,7 +177,12 @@ class TransformerEncoder(nn.Module):
         # A sample that is all padding falls back to its CLS token.
         return torch.where(n_kept > 0, mean, h[:, 0])
 
+    @Substitution()
     def layer_outputs(self, x):
+        """The class token after every transformer layer, the embedding last.
+
+        {encoder_layers_sections}
+        """
         seq = x.reshape(x.shape[0], *self.input_shape)
         padding = seq.abs().sum(dim=-1) == 0
         padding = torch.cat([padding.new_zeros(x.shape[0], 1), padding], dim=1)
@@ -166,7 +195,12 @@ class TransformerEncoder(nn.Module):
         outputs.append(self.out(outputs[-1] if outputs else self._pool(h, padding)))
         return outputs
 
+    @Substitution()
     def forward(self, x):
+        """The embedding of a batch.
+
+        {encoder_forward_sections}
+        """
         return self.layer_outputs(x)[-1]
 
 

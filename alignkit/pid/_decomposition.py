@@ -31,6 +31,20 @@ class PIDBiasWarning(UserWarning):
 
     The bias inflates synergy (see :func:`pid_from_samples`); a shuffled-label
     null (``n_permutations``) measures it.
+
+    See Also
+    --------
+    pid_from_samples : Warns with it, and measures the bias.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from alignkit.pid import PIDBiasWarning, pid_from_samples
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = pid_from_samples([0, 1, 1, 0] * 3, [0, 1, 0, 1] * 3, [0, 1, 1, 1] * 3)
+    >>> [w.category.__name__ for w in caught]
+    ['PIDBiasWarning']
     """
 
 
@@ -43,6 +57,16 @@ class PIDSolverError(RuntimeError):
     convergent barrier method when it stalls, so this means that ``max_iter``
     ran out or that round-off stopped progress above ``tol`` (then a larger
     ``tol`` is the remedy); please report such a table.
+
+    See Also
+    --------
+    pid_from_joint : Raises it.
+
+    Examples
+    --------
+    >>> from alignkit.pid import PIDSolverError
+    >>> issubclass(PIDSolverError, RuntimeError)
+    True
     """
 
 
@@ -96,6 +120,20 @@ class PIDResult:
         The atoms of ``(x1, x2, permuted y)`` for each permutation.
     pvalues : ndarray of shape (4,) or None
         ``(1 + #{null >= observed}) / (1 + n_permutations)`` per atom.
+
+    See Also
+    --------
+    pid_from_joint : Returns it for a table.
+    pid_from_samples : Returns it for samples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignkit.pid import pid_from_joint
+    >>> P = np.zeros((2, 2, 2))
+    >>> P[0, 0, 0] = P[1, 1, 1] = 0.5  # X1 = X2 = Y: one redundant bit
+    >>> pid_from_joint(P).atoms.round(6)
+    array([1., 0., 0., 0.])
     """
 
     redundancy: float
@@ -117,7 +155,7 @@ class PIDResult:
 
     @property
     def atoms(self):
-        """ndarray of shape (4,): ``(R, U1, U2, S)``."""
+        """The atoms ``(R, U1, U2, S)``, an ndarray of shape (4,)."""
         return np.array([self.redundancy, *self.uniqueness, self.synergy])
 
     def __repr__(self):
@@ -324,6 +362,11 @@ def pid_from_samples(x1, x2, y, *, units="bits", n_permutations=0, random_state=
         The decomposition of the plug-in joint with ``n_samples``, ``bias``
         and ``corrected`` set, and ``null_distribution`` and ``pvalues`` when
         ``n_permutations > 0``.
+
+    See Also
+    --------
+    pid_from_joint : The decomposition of a probability table.
+    alignkit.PIDEstimator : The same for continuous multimodal data.
 
     Examples
     --------

@@ -25,6 +25,7 @@ from ..utils import entropy, fit_modality_layout, mutual_information, split_moda
 from ..utils._modalities import check_pair_index
 from ..utils._random import draw_seeds
 from ..utils._torch import resolve_device
+from ..utils._docstrings import Substitution
 from ._batch import default_classifier, fit_batch_pid, out_of_fold_posteriors
 from ._decomposition import UNIT_SCALE, PIDBiasWarning, decompose, histogram, pid_of_codes
 from ._discretize import ModalityCoder, PosteriorCoder, fit_target_coder
@@ -58,7 +59,7 @@ class _BasePID(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     }
 
     @abstractmethod
-    def __init__(self, modality_dims=None, *, pair=(0, 1), n_bins_y=None, y_threshold=None,
+    def __init__(self, *, modality_dims=None, pair=(0, 1), n_bins_y=None, y_threshold=None,
                  units="bits", n_jobs=None, random_state=None):
         self.modality_dims = modality_dims
         self.pair = pair
@@ -128,7 +129,7 @@ class _BasePID(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         return [blocks[m] for m in self.pair_]
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the output columns of :meth:`transform`.
+        """Get the names of the output columns of :meth:`transform`.
 
         Parameters
         ----------
@@ -138,6 +139,8 @@ class _BasePID(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         Returns
         -------
         feature_names_out : ndarray of str
+            ``"<modality>_<suffix>"`` for each modality of ``pair_`` and each
+            of its output columns.
         """
         check_is_fitted(self)
         _check_feature_names_in(self, input_features)
@@ -153,26 +156,20 @@ class _BasePID(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         return tags
 
 
-_SHARED_ATTRIBUTES = """pair_ : list of two int
-        The validated ``pair``.
-    target_coder_ : object
-        Maps ``y`` to class codes (its classes, quantile bins or threshold).
-    modality_dims_ : list of int
-        Columns per modality of ``X``.
-    modality_names_ : list of str
-        Modality names (``name__`` prefixes, else ``"m0"``, ``"m1"``, ...).
-    n_features_in_ : int
-        Number of columns of ``X``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names of ``X``, when it had string column names."""
-
-_SHARED_PARAMETERS = """modality_dims : list of int, default=None
-        Columns of each modality in ``X``, in order. ``None``: from the
-        ``name__`` prefixes of a DataFrame's columns, else two halves.
-    pair : tuple of two int, default=(0, 1)
-        The two modalities to decompose when there are more."""
+# What both estimators document alike, filled into their docstrings by Substitution.
+_SHARED_DOCS = Substitution(
+    pid_parameters="""{modality_dims}
+pair : tuple of two int, default=(0, 1)
+    The two modalities to decompose when there are more.""",
+    pid_attributes="""pair_ : list of two int
+    The validated ``pair``.
+target_coder_ : object
+    Maps ``y`` to class codes (its classes, quantile bins or threshold).
+{layout_attributes}""",
+)
 
 
+@_SHARED_DOCS
 class PIDEstimator(_BasePID):
     """Partial information decomposition of two modalities about a target (plug-in).
 
@@ -199,8 +196,8 @@ class PIDEstimator(_BasePID):
 
     Parameters
     ----------
-    {shared}
-    discretizer : {{"kmeans", "quantile", "posterior"}}, estimator or None, \
+    {pid_parameters}
+    discretizer : {"kmeans", "quantile", "posterior"}, estimator or None, \
             default="kmeans"
         How each modality becomes codes. ``"kmeans"``: optional row
         normalisation, PCA, KMeans. ``"quantile"``: the same normalisation,
@@ -227,7 +224,7 @@ class PIDEstimator(_BasePID):
         Binarise a continuous target: class 1 where ``y >= y_threshold`` (the
         MOSEI convention with 0). At most one of ``n_bins_y`` and
         ``y_threshold`` may be set; with neither, ``y`` holds class labels.
-    units : {{"bits", "nats"}}, default="bits"
+    units : {"bits", "nats"}, default="bits"
         Units of every fitted information quantity.
     n_permutations : int, default=0
         Shuffled-label null draws for ``null_distribution_``, ``pvalues_``
@@ -318,7 +315,7 @@ class PIDEstimator(_BasePID):
     coders_ : list of two fitted discretisers
         One per modality of ``pair``; ``coders_[m].model_`` is the fitted
         scikit-learn pipeline (None when ``discretizer=None``).
-    {shared_attributes}
+    {pid_attributes}
 
     See Also
     --------
@@ -369,13 +366,14 @@ class PIDEstimator(_BasePID):
         "reference": [StrOptions({"logistic"}), HasMethods(["fit", "predict_proba"]), None],
     }
 
-    def __init__(self, modality_dims=None, *, pair=(0, 1), discretizer="kmeans", n_clusters=20,
+    def __init__(self, *, modality_dims=None, pair=(0, 1), discretizer="kmeans", n_clusters=20,
                  n_components=5, row_normalize=True, n_bins_y=None, y_threshold=None,
                  units="bits", n_permutations=0, n_jobs=None, tol=1e-10, max_iter=200,
                  n_bootstrap=0, confidence_level=0.95, reference=None, classifier=None,
                  random_state=None):
-        super().__init__(modality_dims, pair=pair, n_bins_y=n_bins_y, y_threshold=y_threshold,
-                         units=units, n_jobs=n_jobs, random_state=random_state)
+        super().__init__(modality_dims=modality_dims, pair=pair, n_bins_y=n_bins_y,
+                         y_threshold=y_threshold, units=units, n_jobs=n_jobs,
+                         random_state=random_state)
         self.discretizer = discretizer
         self.classifier = classifier
         self.n_clusters = n_clusters
@@ -535,6 +533,7 @@ class PIDEstimator(_BasePID):
         return ["code"]
 
 
+@_SHARED_DOCS
 class BatchPIDEstimator(_BasePID):
     """Partial information decomposition by the neural batch estimator.
 
@@ -556,7 +555,7 @@ class BatchPIDEstimator(_BasePID):
 
     Parameters
     ----------
-    {shared}
+    {pid_parameters}
     classifier : estimator with ``predict_proba``, default=None
         Cloned for each of ``p(y | x1)``, ``p(y | x2)`` and ``p(y | x1, x2)``,
         which are predicted out of fold (up to 5 stratified folds). ``None``:
@@ -571,7 +570,7 @@ class BatchPIDEstimator(_BasePID):
         give small data sets more epochs; ``net_.history`` shows the loss.
     lr : float, default=3e-3
         Its learning rate.
-    device : {{"cpu", "cuda", "auto"}}, default="cpu"
+    device : {"cpu", "cuda", "auto"}, default="cpu"
         Where the network trains and runs; ``"auto"`` picks CUDA when
         available.
     n_bins_y : int, default=None
@@ -579,7 +578,7 @@ class BatchPIDEstimator(_BasePID):
     y_threshold : float, default=None
         Binarise a continuous target: class 1 where ``y >= y_threshold``. At
         most one of ``n_bins_y`` and ``y_threshold`` may be set.
-    units : {{"bits", "nats"}}, default="bits"
+    units : {"bits", "nats"}, default="bits"
         Units of every fitted information quantity.
     n_jobs : int, default=None
         Parallel jobs (joblib) for the cross-fitted classifiers.
@@ -606,7 +605,7 @@ class BatchPIDEstimator(_BasePID):
     classifiers_ : list of three estimators
         ``classifier`` refitted on all the data of the first modality, the
         second and both (for ``transform`` and ``score``).
-    {shared_attributes}
+    {pid_attributes}
 
     See Also
     --------
@@ -641,11 +640,12 @@ class BatchPIDEstimator(_BasePID):
         "device": [StrOptions({"cpu", "cuda", "auto"})],
     }
 
-    def __init__(self, modality_dims=None, *, pair=(0, 1), classifier=None, batch_size=256,
+    def __init__(self, *, modality_dims=None, pair=(0, 1), classifier=None, batch_size=256,
                  max_epochs=10, lr=3e-3, device="cpu", n_bins_y=None, y_threshold=None,
                  units="bits", n_jobs=None, random_state=None):
-        super().__init__(modality_dims, pair=pair, n_bins_y=n_bins_y, y_threshold=y_threshold,
-                         units=units, n_jobs=n_jobs, random_state=random_state)
+        super().__init__(modality_dims=modality_dims, pair=pair, n_bins_y=n_bins_y,
+                         y_threshold=y_threshold, units=units, n_jobs=n_jobs,
+                         random_state=random_state)
         self.classifier = classifier
         self.batch_size = batch_size
         self.max_epochs = max_epochs
@@ -702,8 +702,10 @@ class BatchPIDEstimator(_BasePID):
         return np.hstack([clf.predict_proba(b) for clf, b in zip(self.classifiers_, blocks)])
 
     def score(self, X, y):
-        """``H(Y) - CE``: the target's entropy less the cross-entropy of the
-        joint classifier, a lower bound on ``I(X1, X2; Y)``.
+        """Lower-bound ``I(X1, X2; Y)`` on ``(X, y)`` by ``H(Y) - CE``.
+
+        ``H(Y) - CE`` is the target's entropy less the cross-entropy of the
+        joint classifier.
 
         Parameters
         ----------
@@ -759,8 +761,3 @@ def _target_codes(est, X, y):
     check_consistent_length(X, y)
     return est.target_coder_.transform(y)
 
-
-for _cls in (PIDEstimator, BatchPIDEstimator):
-    if _cls.__doc__:  # None under python -OO
-        _cls.__doc__ = _cls.__doc__.format(shared=_SHARED_PARAMETERS,
-                                          shared_attributes=_SHARED_ATTRIBUTES)

@@ -61,6 +61,10 @@ class AlignmentMatrixDisplay:
     nonsignificant_markers_ : list of matplotlib Rectangle
         The hatching of the other cells.
 
+    See Also
+    --------
+    alignkit.metrics.alignment_matrix : The matrix it draws.
+
     Examples
     --------
     >>> import matplotlib

@@ -2,11 +2,32 @@
 
 import numpy as np
 
+from ..utils._docstrings import Substitution
 from ._base import _as_labelled, _as_series, _pyplot
 
 # Scorer-name fragments that mark an alignment score in ``cv_results_``.
 _ALIGNMENT_HINTS = ("cka", "knn", "cca", "align")
 _XSCALES = ("symlog", "linear", "log")
+
+# The parameters and result that from_cv_results and from_sweep document alike.
+_SHARED_DOCS = Substitution(
+    scores="""scores : list of str or dict of str to str, default=None
+    Scorer names drawn on the performance axes (a dict maps each to its
+    legend label). ``None``: every scorer not in ``alignment``.""",
+    alignment_scores="""alignment : list of str or dict of str to str, default=None
+    Scorer names drawn on the alignment axes. ``None``: those whose name
+    contains ``"cka"``, ``"knn"``, ``"cca"`` or ``"align"``; ``[]`` draws
+    none.""",
+    ax_and_returns="""ax : matplotlib Axes or pair of Axes, default=None
+    Where to draw; see :meth:`plot`.
+**plot_kw : dict
+    Further keyword arguments of :meth:`plot`.
+
+Returns
+-------
+display : LambdaSweepDisplay
+    The plotted display.""",
+)
 
 
 class LambdaSweepDisplay:
@@ -64,6 +85,10 @@ class LambdaSweepDisplay:
         The vertical λ* markers, one per axes (empty without ``best_lambda``).
     ceiling_lines_ : dict of str to matplotlib Line2D
         The ``ceilings`` lines, keyed like ``ceilings``.
+
+    See Also
+    --------
+    alignkit.model_selection.lambda_sweep : The multi-seed sweep it draws.
 
     Examples
     --------
@@ -262,6 +287,7 @@ class LambdaSweepDisplay:
         return self
 
     @classmethod
+    @_SHARED_DOCS
     def from_cv_results(
         cls,
         cv_results,
@@ -286,28 +312,15 @@ class LambdaSweepDisplay:
             once: fix every other parameter of the grid.
         param : str, default="lam"
             The swept parameter. A pipeline's ``<step>__lam`` is found too.
-        scores : list of str or dict of str to str, default=None
-            Scorer names drawn on the performance axes (a dict maps each to
-            its legend label). ``None``: every scorer not in ``alignment``,
-            e.g. ``"acc"``, ``"acc_m0"``, ``"acc_m1"``.
-        alignment : list of str or dict of str to str, default=None
-            Scorer names drawn on the alignment axes. ``None``: the scorers
-            whose name contains ``"cka"``, ``"knn"``, ``"cca"`` or ``"align"``;
-            ``[]`` draws no alignment.
+        {scores}
+            E.g. ``"acc"``, ``"acc_m0"``, ``"acc_m1"``.
+        {alignment_scores}
         best_score : str, default=None
             The scorer whose best mean marks λ*; ``None``: the first of
             ``scores`` (e.g. the fused accuracy ``"acc"``).
         performance_name, alignment_name : str
             Axis labels.
-        ax : matplotlib Axes or pair of Axes, default=None
-            Where to draw; see :meth:`plot`.
-        **plot_kw : dict
-            Further keyword arguments of :meth:`plot`.
-
-        Returns
-        -------
-        display : LambdaSweepDisplay
-            The plotted display.
+        {ax_and_returns}
         """
         lambdas = np.asarray(_param_column(cv_results, param), dtype=float)
         if np.unique(lambdas).size != lambdas.size:
@@ -357,6 +370,7 @@ class LambdaSweepDisplay:
 
 
     @classmethod
+    @_SHARED_DOCS
     def from_sweep(
         cls,
         sweep,
@@ -378,13 +392,8 @@ class LambdaSweepDisplay:
         sweep : Bunch or DataFrame
             What :func:`~alignkit.model_selection.lambda_sweep` returned, or
             its ``summary`` table.
-        scores : list of str or dict of str to str, default=None
-            Scorers drawn on the performance axes (a dict maps each to its
-            legend label). ``None``: every scorer not in ``alignment``.
-        alignment : list of str or dict of str to str, default=None
-            Scorers drawn on the alignment axes. ``None``: those whose name
-            contains ``"cka"``, ``"knn"``, ``"cca"`` or ``"align"``; ``[]``
-            draws none.
+        {scores}
+        {alignment_scores}
         delta : bool, default=False
             False: each scorer's mean over seeds with ± s.e. error bars.
             True: the paired difference Δ from the baseline λ with its
@@ -399,15 +408,7 @@ class LambdaSweepDisplay:
         performance_name, alignment_name : str, default=None
             Axis labels; ``None``: ``"score"`` / ``"alignment"``, prefixed by
             ``"Δ "`` with ``delta=True``.
-        ax : matplotlib Axes or pair of Axes, default=None
-            Where to draw; see :meth:`plot`.
-        **plot_kw : dict
-            Further keyword arguments of :meth:`plot`.
-
-        Returns
-        -------
-        display : LambdaSweepDisplay
-            The plotted display.
+        {ax_and_returns}
         """
         summary = getattr(sweep, "summary", sweep)
         required = {"lam", "scorer", "mean", "sem", "delta", "delta_sem"}

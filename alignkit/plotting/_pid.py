@@ -47,6 +47,10 @@ class PIDDisplay:
     values_ : ndarray of shape (n_datasets, 4)
         The plotted R, U1, U2, S per data set.
 
+    See Also
+    --------
+    alignkit.PIDEstimator : The decomposition it draws.
+
     Examples
     --------
     >>> import matplotlib

@@ -10,6 +10,26 @@ def entropy(p):
 
     A table with a non-finite cell raises ``ValueError`` rather than having
     that cell dropped.
+
+    Parameters
+    ----------
+    p : array-like of any shape
+        Probabilities summing to 1.
+
+    Returns
+    -------
+    entropy : float
+        ``-sum p log p`` over the non-zero cells, in nats.
+
+    See Also
+    --------
+    mutual_information : I(A; B) from a joint table.
+
+    Examples
+    --------
+    >>> from alignkit.utils import entropy
+    >>> round(entropy([0.5, 0.5]), 6)
+    0.693147
     """
     p = np.asarray(p, dtype=np.float64).ravel()
     if not np.isfinite(p).all():
@@ -24,6 +44,9 @@ def entropy(p):
 def mutual_information(joint, a_axes, b_axes):
     """I(A; B) in nats from a joint probability table.
 
+    ``H(A) + H(B) - H(A, B)`` of the table's marginals over ``a_axes`` and
+    ``b_axes`` (any other axis is summed out).
+
     Parameters
     ----------
     joint : array-like of shape (k_0, k_1, ...)
@@ -36,6 +59,11 @@ def mutual_information(joint, a_axes, b_axes):
     -------
     mi : float
         ``H(A) + H(B) - H(A, B)``, clipped at 0 against round-off.
+
+    See Also
+    --------
+    conditional_mutual_information : I(A; B | C).
+    entropy : H of a table.
 
     Examples
     --------
@@ -51,6 +79,9 @@ def mutual_information(joint, a_axes, b_axes):
 def conditional_mutual_information(joint, a_axes, b_axes, c_axes):
     """I(A; B | C) in nats from a joint probability table.
 
+    ``H(A, C) + H(B, C) - H(A, B, C) - H(C)`` of the table's marginals (any
+    axis not named is summed out).
+
     Parameters
     ----------
     joint : array-like of shape (k_0, k_1, ...)
@@ -63,6 +94,10 @@ def conditional_mutual_information(joint, a_axes, b_axes, c_axes):
     -------
     cmi : float
         ``H(A, C) + H(B, C) - H(A, B, C) - H(C)``, clipped at 0 against round-off.
+
+    See Also
+    --------
+    mutual_information : I(A; B).
 
     Examples
     --------

@@ -14,6 +14,9 @@ _PREFIX_SEP = "__"
 def concat_modalities(Xs):
     """Put several modalities side by side in one 2-D array.
 
+    The ``X`` of the data contract: every modality's rows flattened and its
+    columns placed after the previous modality's.
+
     Parameters
     ----------
     Xs : list of array-like or dict of str to array-like
@@ -26,6 +29,10 @@ def concat_modalities(Xs):
         The flattened modalities, concatenated along the columns.
     modality_dims : list of int
         The number of columns of each modality, in order.
+
+    See Also
+    --------
+    split_modalities : Its inverse.
 
     Examples
     --------
@@ -57,6 +64,10 @@ def concat_modalities(Xs):
 def split_modalities(X, modality_dims):
     """Split a 2-D array into its modalities' column blocks.
 
+    The inverse of :func:`concat_modalities` for flat modalities: block
+    ``m`` holds the ``modality_dims[m]`` columns after those of modalities
+    ``0, ..., m - 1``.
+
     Parameters
     ----------
     X : array-like of shape (n_samples, sum(modality_dims))
@@ -69,6 +80,10 @@ def split_modalities(X, modality_dims):
     Xs : list of ndarray
         ``Xs[m]`` has shape ``(n_samples, modality_dims[m])``; the arrays are
         views of ``X`` where possible.
+
+    See Also
+    --------
+    concat_modalities : Its inverse.
 
     Examples
     --------
@@ -143,6 +158,9 @@ def _prefix_runs(feature_names):
 def resolve_modalities(n_features, modality_dims, feature_names=None, min_modalities=2):
     """Work out the modality layout of ``X`` from the contract's rules.
 
+    ``modality_dims`` when given, else one modality per ``name__`` column
+    prefix of the feature names, else two halves of the columns.
+
     Parameters
     ----------
     n_features : int
@@ -176,6 +194,10 @@ def resolve_modalities(n_features, modality_dims, feature_names=None, min_modali
         results. Pass ``modality_dims``, or keep the column names through a
         :class:`~sklearn.pipeline.Pipeline` with
         ``set_output(transform="pandas")``.
+
+    See Also
+    --------
+    fit_modality_layout : The same for an estimator being fitted.
 
     Notes
     -----
@@ -238,6 +260,31 @@ def fit_modality_layout(estimator, min_modalities=2):
     Call right after ``validate_data(estimator, X, reset=True)``: it reads
     ``n_features_in_``, ``feature_names_in_`` (when ``X`` had column names) and
     the ``modality_dims`` parameter.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The estimator being fitted, with ``n_features_in_`` set.
+    min_modalities : int, default=2
+        The fewest modalities the estimator works with.
+
+    Returns
+    -------
+    modality_dims : list of int
+        The columns of each modality, as set on ``estimator``.
+
+    See Also
+    --------
+    resolve_modalities : The layout from a column count and names.
+
+    Examples
+    --------
+    >>> from sklearn.base import BaseEstimator
+    >>> from alignkit.utils import fit_modality_layout
+    >>> est = BaseEstimator()
+    >>> est.modality_dims, est.n_features_in_ = [2, 3], 5
+    >>> fit_modality_layout(est), est.modality_names_
+    ([2, 3], ['m0', 'm1'])
     """
     estimator.modality_dims_, estimator.modality_names_ = resolve_modalities(
         estimator.n_features_in_,
