@@ -178,8 +178,8 @@ class _DualProblem:
     def _dense_layout(self):
         """Where :func:`_hessian_blocks`'s flat array goes in the whole Newton
         matrix, flattened, with one spare entry at the end that takes every
-        entry in a fixed coordinate's row or column; and that matrix before it:
-        the identity on the fixed coordinates, zero elsewhere."""
+        entry in a fixed coordinate's row or column; and that matrix, the
+        identity on the fixed coordinates."""
         n1, n2, ny = self.shape
         size = self.c.size
         spare = size * size
@@ -196,8 +196,10 @@ class _DualProblem:
             (mu_row[:, :, None] + mu[:, None, :]).ravel(),
         ])
         self.dense_index = np.minimum(index, spare)
-        self.dense_identity = np.zeros(spare + 1)
-        self.dense_identity[self.fixed_index * (size + 1)] = 1.0
+        # Every entry the scatter does not write stays as set here, so one
+        # matrix serves every iteration (LAPACK factorises a copy).
+        self.dense_matrix = np.zeros(spare + 1)
+        self.dense_matrix[self.fixed_index * (size + 1)] = 1.0
 
     def newton_system(self, E, t, slack):
         # Up to here a whole-matrix factorisation costs less than the fewer flops
@@ -328,7 +330,7 @@ class _DenseNewtonSystem:
         # One scatter of every block into the lower triangle (the fixed
         # coordinates' rows and columns go to a spare last entry), onto a
         # matrix that is the identity on those coordinates.
-        H = problem.dense_identity.copy()
+        H = problem.dense_matrix
         H[problem.dense_index] = flat
         size = problem.c.size
         self.L = _cholesky(H[:-1].reshape(size, size))
@@ -493,14 +495,14 @@ class _InteriorPoint:
         """
         cap = self.step_cap(dz, dt)
         du = cap * du  # within +-2 _MAX_LOG_STEP: the squares stay finite
-        slope, curvature = cap * grad_dz, 0.5 * self.problem.sum_y(self.E * du * du)
-        with np.errstate(divide="ignore"):
-            # The positive root of s - b slope - b^2 curvature, in a form that
-            # does not cancel (the denominator is 0 only where there is no root).
-            roots = 2 * self.slack / (slope + np.sqrt(slope * slope + 4 * curvature * self.slack))
-        fraction = _STEP_TO_BOUNDARY * min(1.0, float(roots.min()))
-        slack = self.slack - fraction * (slope + fraction * curvature)
-        return cap * fraction, slack, curvature / cap ** 2
+        slope, twice_curvature = cap * grad_dz, self.problem.sum_y(self.E * du * du)
+        # The reciprocal of the positive root of s - b slope - b^2 curvature, in
+        # a form that does not cancel (0 where there is no root; s > 0).
+        twice_slack = 2 * self.slack
+        inverse_roots = (slope + np.sqrt(slope * slope + twice_curvature * twice_slack)) / twice_slack
+        fraction = _STEP_TO_BOUNDARY / max(1.0, float(inverse_roots.max()))
+        slack = self.slack - fraction * (slope + (0.5 * fraction) * twice_curvature)
+        return cap * fraction, slack, twice_curvature * (0.5 / cap**2)
 
     def max_step(self, du, alpha):
         """Largest step ``<= alpha`` along ``du`` keeping the slacks positive."""
@@ -525,19 +527,11 @@ class _InteriorPoint:
         return a
 
     def feasible_step(self, dz, dt, du, keep=0.0):
-        """``_STEP_TO_BOUNDARY`` times the step cap (see :meth:`step_cap`) if
-        every slack keeps ``1 - _STEP_TO_BOUNDARY`` of its value there (always
-        so when no slack reaches 0 before the cap), else that fraction of the
-        step to the boundary, with the kernel and slacks there. The slacks are
-        concave along the step, so each keeps at least ``1 - _STEP_TO_BOUNDARY``
-        of its value."""
-        cap = self.step_cap(dz, dt, keep)
-        step = _STEP_TO_BOUNDARY * cap
+        """A fraction of the step to the boundary, with the kernel and slacks
+        there; the slacks are concave along the step, so each keeps at least
+        ``1 - _STEP_TO_BOUNDARY`` of its value."""
+        step = _STEP_TO_BOUNDARY * self.max_step(du, self.step_cap(dz, dt, keep))
         floor = (1 - _STEP_TO_BOUNDARY) * self.slack
-        E, slack = self.problem.evaluate(self.z + step * dz)
-        if (slack >= floor).all():
-            return step, E, slack
-        step = _STEP_TO_BOUNDARY * self.max_step(du, cap)
         while True:
             E, slack = self.problem.evaluate(self.z + step * dz)
             if not step > 1e-12 or (slack >= floor).all():
@@ -547,10 +541,10 @@ class _InteriorPoint:
     def iterate(self):
         """One predictor-corrector step; returns its length."""
         system = self.problem.newton_system(self.E, self.t, self.slack)
-        mu_gap = self.mean_complementarity()
         # Predictor: the pure Newton step towards t s = 0 says how much centring
         # the corrector needs (Mehrotra's heuristic).
         r_dual, r_cent = self.residuals()
+        mu_gap = float(r_cent.sum()) / self.problem.n_pairs
         # Its right-hand side, rhs(r_dual, t s), is c: the marginals of t E cancel.
         dz, dt, du, grad_dz = self.direction(system, self.problem.c, r_cent)
         step, slack_aff, curvature = self.predicted_step(dz, dt, du, grad_dz)
@@ -661,7 +655,8 @@ def _fast_path(problem, tol, max_iter, keep=0.0, start=None):
             n_iter += 1
             break
         merits.append(ipm.merit)
-        if not (np.isfinite(ipm.t).all() and (ipm.slack > 0).all()):
+        # NaN fails both tests; the pair masses are at most about 1.
+        if not (np.isfinite(ipm.t.sum()) and ipm.slack.min() > 0):
             n_iter += 1
             break
     with np.errstate(all="ignore"):
