@@ -527,15 +527,16 @@ class _InteriorPoint:
         return a
 
     def feasible_step(self, dz, dt, du, keep=0.0):
-        """A fraction of the step to the boundary, with the kernel and slacks
-        there; the slacks are concave along the step, so each keeps at least
-        ``1 - _STEP_TO_BOUNDARY`` of its value."""
+        """A fraction of the step to the boundary, with the dual point, kernel
+        and slacks there; the slacks are concave along the step, so each keeps
+        at least ``1 - _STEP_TO_BOUNDARY`` of its value."""
         step = _STEP_TO_BOUNDARY * self.max_step(du, self.step_cap(dz, dt, keep))
         floor = (1 - _STEP_TO_BOUNDARY) * self.slack
         while True:
-            E, slack = self.problem.evaluate(self.z + step * dz)
+            z = self.z + step * dz
+            E, slack = self.problem.evaluate(z)
             if not step > 1e-12 or (slack >= floor).all():
-                return step, E, slack
+                return step, z, E, slack
             step *= _BACKTRACK  # the Newton estimate of the boundary was a little long
 
     def iterate(self):
@@ -566,8 +567,8 @@ class _InteriorPoint:
         # cut to ~1 % of that at once; the marginal residual then stays put while
         # the slacks shrink geometrically (see the module docstring).
         keep = self.keep if infeasibility > self.problem.n_pairs * mu_gap else 0.0
-        step, self.E, self.slack = self.feasible_step(dz, dt, du, keep)
-        self.z, self.t = self.z + step * dz, self.t + step * dt
+        step, self.z, self.E, self.slack = self.feasible_step(dz, dt, du, keep)
+        self.t = self.t + step * dt
         return step
 
 
