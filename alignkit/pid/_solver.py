@@ -204,8 +204,8 @@ class _DualProblem:
     def newton_system(self, E, t, slack):
         # Up to here a whole-matrix factorisation costs less than the fewer flops
         # but more array operations of the Schur complement: on a 2-core x86,
-        # Schur took 1.16x the time at 80 dual variables (20x20x2) and 1.14x at
-        # 160, the whole matrix 1.44x at 400 (bench_pid.py --against HEAD
+        # Schur took 1.28x the time at 80 dual variables (20x20x2) and 1.18x at
+        # 160, the whole matrix 1.29x at 400 (bench_pid.py --against HEAD
         # --dense-max 0, or 100000).
         small = self.c.size <= _DENSE_MAX
         return (_DenseNewtonSystem if small else _NewtonSystem)(self, E, t, slack)
