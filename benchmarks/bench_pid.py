@@ -11,8 +11,13 @@ table is first clipped at 0 and moved exactly onto the constraints (it misses
 them by up to ~1e-9), so both objectives are upper bounds on the minimum and
 a positive difference means ours is closer to it.
 
-Run:  .venv/bin/python benchmarks/bench_pid.py [--quick]
+Run:  .venv/bin/python benchmarks/bench_pid.py [--quick | --sizes 20x20x2,...] [--rounds R]
 Needs cvxpy (the ``benchmark`` extra): pip install -c constraints.txt cvxpy
+
+With ``--rounds R`` the whole measurement is repeated R times and a last
+table gives, per size and input, the median over the rounds of both times and
+of their ratio (and the smallest ratio): on a machine shared with other jobs
+one round's timings can be off by 2x.
 
 With ``--against REV`` it instead times the solver (``solve_broja``) of the
 working tree (or of git revision ``--new``) against the one at git revision
@@ -220,6 +225,10 @@ def corpus_timings():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="two sizes, fewer repeats")
+    parser.add_argument("--rounds", type=int, default=1, metavar="R",
+                        help="repeat the measurement R times; report medians over the rounds")
+    parser.add_argument("--sizes", metavar="N1xN2xNY,...",
+                        help="these sizes instead, e.g. 20x20x2,20x20x4")
     parser.add_argument("--against", metavar="REV",
                         help="time the solver against the one at git revision REV instead")
     parser.add_argument("--new", metavar="REV",
@@ -238,6 +247,8 @@ def main():
     import cvxpy as cp
 
     sizes = QUICK_SIZES if args.quick else SIZES
+    if args.sizes:
+        sizes = [tuple(int(n) for n in size.split("x")) for size in args.sizes.split(",")]
     repeats_ours, repeats_cvx = (3, 1) if args.quick else (7, 3)
 
     print(f"machine: {platform.processor() or platform.machine()}, cvxpy {cp.__version__} "
@@ -248,14 +259,16 @@ def main():
     print(header)
     ours_min_information(np.full((2, 2, 2), 1 / 8))  # warm-up: imports, BLAS set-up
     cvxpy_min_information(np.full((2, 2, 2), 1 / 8))
-    rows = []
+    inputs = {}
     for shape in sizes:
         rng = np.random.default_rng(sum(shape))
-        inputs = {
-            "random": rng.dirichlet(np.ones(np.prod(shape))).reshape(shape),
-            "plug-in": plugin_histogram(shape, 20 * shape[0] * shape[1], seed=sum(shape)),
-        }
-        for kind, P in inputs.items():
+        inputs[shape, "random"] = rng.dirichlet(np.ones(np.prod(shape))).reshape(shape)
+        inputs[shape, "plug-in"] = plugin_histogram(shape, 20 * shape[0] * shape[1], seed=sum(shape))
+    rows = []
+    for round_ in range(args.rounds):
+        if args.rounds > 1:
+            print(f"round {round_ + 1} of {args.rounds}")
+        for (shape, kind), P in inputs.items():
             Q_ours, t_ours, (_, _, res) = best_of(ours_min_information, P, repeats_ours)
             Q_cvx, t_cvx, (_, _, t_conic) = best_of(cvxpy_min_information, P, repeats_cvx)
             marginal_error = max(np.abs(Q_cvx.sum(axis=1) - P.sum(axis=1)).max(),
@@ -269,6 +282,13 @@ def main():
                   f"   (cvxpy marginal error {marginal_error:.0e})")
     ratios = np.array([r[3] / r[2] for r in rows])
     print(f"ratio cvxpy/ours: min {ratios.min():.1f}, median {np.median(ratios):.1f}")
+    if args.rounds > 1:
+        print(f"median over {args.rounds} rounds:")
+        print(f"{'size':>10} {'input':>8} {'ours ms':>8} {'cvxpy ms':>9} {'ratio':>6} {'min ratio':>9}")
+        for shape, kind in inputs:
+            ours, cvx = (np.array([r[column] for r in rows if r[:2] == (shape, kind)]) for column in (2, 3))
+            print(f"{'x'.join(map(str, shape)):>10} {kind:>8} {1e3 * np.median(ours):8.2f} "
+                  f"{1e3 * np.median(cvx):9.1f} {np.median(cvx / ours):6.1f} {(cvx / ours).min():9.1f}")
 
 
 if __name__ == "__main__":

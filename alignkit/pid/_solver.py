@@ -165,20 +165,47 @@ class _DualProblem:
         self.pins = (self.b[:, classes].argmax(axis=0), classes)
         mu_free[self.pins] = False
         self.fixed = ~np.concatenate([(self.a > 0).ravel(), mu_free.ravel()])
-        self.pin_index = n1 * ny + np.ravel_multi_index(self.pins, self.b.shape)
-        self.fixed_diagonal = np.flatnonzero(self.fixed) * (self.fixed.size + 1)
+        self.fixed_index = np.flatnonzero(self.fixed)
         self.live = np.concatenate([(self.a > 0).ravel(), (self.b > 0).ravel()])
         self.c = np.concatenate([self.a.ravel(), self.b.ravel()])
         self.n_lam = n1 * ny
         # Sums over one axis as products with ones: numpy's reductions over a
         # short or strided axis cost several times more on these small arrays.
         self.ones = [np.ones(n) for n in self.shape]
+        if self.c.size <= _DENSE_MAX:
+            self._dense_layout()
+
+    def _dense_layout(self):
+        """Where :func:`_hessian_blocks`'s flat array goes in the whole Newton
+        matrix, flattened, with one spare entry at the end that takes every
+        entry in a fixed coordinate's row or column; and that matrix, the
+        identity on the fixed coordinates."""
+        n1, n2, ny = self.shape
+        size = self.c.size
+        spare = size * size
+        # Row and column offsets of every coordinate; a fixed one's are pushed
+        # past the spare entry, so every sum involving one lands beyond it.
+        coordinate = np.where(self.fixed, spare, np.arange(size))
+        row = coordinate * size
+        lam_row, mu_row = row[: self.n_lam].reshape(n1, ny), row[self.n_lam :].reshape(n2, ny)
+        lam, mu = coordinate[: self.n_lam].reshape(n1, ny), coordinate[self.n_lam :].reshape(n2, ny)
+        index = np.concatenate([
+            # cross[x1, x2, y, z] is the (mu[x2, z], lam[x1, y]) entry: below the diagonal.
+            (mu_row[None, :, None, :] + lam[:, None, :, None]).ravel(),
+            (lam_row[:, :, None] + lam[:, None, :]).ravel(),
+            (mu_row[:, :, None] + mu[:, None, :]).ravel(),
+        ])
+        self.dense_index = np.minimum(index, spare)
+        # Every entry the scatter does not write stays as set here, so one
+        # matrix serves every iteration (LAPACK factorises a copy).
+        self.dense_matrix = np.zeros(spare + 1)
+        self.dense_matrix[self.fixed_index * (size + 1)] = 1.0
 
     def newton_system(self, E, t, slack):
         # Up to here a whole-matrix factorisation costs less than the fewer flops
         # but more array operations of the Schur complement: on a 2-core x86,
-        # Schur took 1.16x the time at 80 dual variables (20x20x2) and 1.14x at
-        # 160, the whole matrix 1.44x at 400 (bench_pid.py --against HEAD
+        # Schur took 1.28x the time at 80 dual variables (20x20x2) and 1.18x at
+        # 160, the whole matrix 1.29x at 400 (bench_pid.py --against HEAD
         # --dense-max 0, or 100000).
         small = self.c.size <= _DENSE_MAX
         return (_DenseNewtonSystem if small else _NewtonSystem)(self, E, t, slack)
@@ -270,22 +297,27 @@ def round_to_marginals(q, a, b, xp):
 def _hessian_blocks(problem, E, t, slack):
     """The Newton matrix ``sum_k t_k hess g_k + sum_k (t_k / s_k) grad g_k grad g_k^T``
     of the constraints ``g_k = sum_y exp(lam + mu) - 1``, by blocks: the
-    ``lam-lam`` and ``mu-mu`` diagonal blocks, shapes (n1, ny, ny) and
-    (n2, ny, ny), and the coupling ``cross[x1, y, x2, z]``. Coordinates at
-    ``-inf`` have all-zero rows; the systems below zero the gauge pins' rows
-    too and give every fixed coordinate a unit diagonal, hence a zero step.
+    coupling ``cross[x1, x2, y, z]`` (the ``(lam[x1, y], mu[x2, z])`` entry)
+    and the ``lam-lam`` and ``mu-mu`` diagonal blocks, shapes (n1, ny, ny) and
+    (n2, ny, ny); all three are views of one flat array, in that order.
+    Coordinates at ``-inf`` have all-zero rows; the systems below zero the
+    gauge pins' rows too and give every fixed coordinate a unit diagonal,
+    hence a zero step.
     """
     # The (lam_iy, mu_jz) entries: d_k E_ky E_kz (rank-one terms, d = t / s)
     # plus t_k E_ky when y = z (the constraints' Hessians); summing them over
     # j (over i) gives the lam-lam (mu-mu) diagonal blocks.
-    dE = (t / slack)[:, :, None] * E
-    cross = np.einsum("ijy,ijz->iyjz", dE, E)
-    np.einsum("iyjy->iyj", cross)[...] += (t[:, :, None] * E).transpose(0, 2, 1)
     n1, n2, ny = problem.shape
     ones1, ones2, _ = problem.ones
-    blocks1 = np.matmul(ones2, cross.reshape(n1 * ny, n2, ny)).reshape(n1, ny, ny)
-    blocks2 = (ones1 @ cross.reshape(n1, -1)).reshape(ny, n2, ny).transpose(1, 0, 2)
-    return blocks1, blocks2, cross
+    flat = np.empty((n1 * n2 + n1 + n2) * ny * ny)
+    cross = flat[: n1 * n2 * ny * ny].reshape(n1, n2, ny, ny)
+    blocks1 = flat[cross.size : cross.size + n1 * ny * ny].reshape(n1, ny, ny)
+    blocks2 = flat[cross.size + blocks1.size :].reshape(n2, ny, ny)
+    np.multiply(((t / slack)[:, :, None] * E)[:, :, :, None], E[:, :, None, :], out=cross)
+    cross.reshape(n1, n2, ny * ny)[:, :, :: ny + 1] += t[:, :, None] * E
+    np.matmul(ones2, cross.reshape(n1, n2, ny * ny), out=blocks1.reshape(n1, ny * ny))
+    np.matmul(ones1, cross.reshape(n1, -1), out=blocks2.reshape(-1))
+    return flat, cross, blocks1, blocks2
 
 
 class _DenseNewtonSystem:
@@ -294,18 +326,14 @@ class _DenseNewtonSystem:
     operations per iteration."""
 
     def __init__(self, problem, E, t, slack):
-        n1, n2, ny = problem.shape
-        blocks1, blocks2, cross = _hessian_blocks(problem, E, t, slack)
-        n_lam, size = problem.n_lam, problem.c.size
-        H = np.zeros((size, size))
-        np.einsum("iyiz->iyz", H[:n_lam, :n_lam].reshape(n1, ny, n1, ny))[...] = blocks1
-        np.einsum("iyiz->iyz", H[n_lam:, n_lam:].reshape(n2, ny, n2, ny))[...] = blocks2
-        # Only the lower triangle is read.
-        H[n_lam:, :n_lam] = cross.reshape(n_lam, -1).T
-        H[problem.pin_index] = 0.0
-        H[:, problem.pin_index] = 0.0
-        H.reshape(-1)[problem.fixed_diagonal] = 1.0
-        self.L = _cholesky(H, np.einsum("ii->i", H))
+        flat = _hessian_blocks(problem, E, t, slack)[0]
+        # One scatter of every block into the lower triangle (the fixed
+        # coordinates' rows and columns go to a spare last entry), onto a
+        # matrix that is the identity on those coordinates.
+        H = problem.dense_matrix
+        H[problem.dense_index] = flat
+        size = problem.c.size
+        self.L = _cholesky(H[:-1].reshape(size, size))
 
     def solve(self, rhs):
         """Solve for a right-hand side over all dual coordinates (lam then mu)."""
@@ -323,17 +351,20 @@ class _NewtonSystem:
 
     def __init__(self, problem, E, t, slack):
         n1, n2, ny = problem.shape
-        blocks1, blocks2, cross = _hessian_blocks(problem, E, t, slack)
+        _, cross, blocks1, blocks2 = _hessian_blocks(problem, E, t, slack)
         pin_j, pin_y = problem.pins
-        cross[:, :, pin_j, pin_y] = 0.0
+        cross[:, pin_j, :, pin_y] = 0.0
         blocks2[pin_j, pin_y, :] = 0.0
         blocks2[pin_j, :, pin_y] = 0.0
         for blocks in (blocks1, blocks2):
             d = np.einsum("kyy->ky", blocks)
             d[~(d > 0)] = 1.0
         self.swap = n1 < n2
+        # cross[k1, y, k2, z] with k1 the side eliminated.
         if self.swap:
-            blocks1, blocks2, cross = blocks2, blocks1, cross.transpose(2, 3, 0, 1)
+            blocks1, blocks2, cross = blocks2, blocks1, cross.transpose(1, 3, 0, 2)
+        else:
+            cross = cross.transpose(0, 2, 1, 3)
         k1, k2 = blocks1.shape[0], blocks2.shape[0]
         # Inverses of the small triangular blocks turn every block solve into a
         # matmul; unit-diagonal scaling first keeps them accurate when the
@@ -371,22 +402,24 @@ def _inverse_cholesky(A):
             L_inv[:, 1, 1] = 1.0 / np.sqrt(c)
             L_inv[:, 1, 0] = -r * L_inv[:, 1, 1]
             return L_inv
-    return np.linalg.inv(_cholesky(A, np.ones(A.shape[:2])))
+    return np.linalg.inv(_cholesky(A))
 
 
-def _cholesky(A, scale):
+def _cholesky(A, scale=None):
     """Lower Cholesky factor of one matrix or a batch, with a fallback ridge.
 
     Near a degenerate optimum (a dual face rather than a point) the curvature
     along the face vanishes with the barrier parameter while other directions
     grow without bound, and round-off in the Schur complement's cancellation
     can make it indefinite. A ridge, a small multiple of ``scale`` (the diagonal
-    before any cancellation) grown until the factorisation succeeds, only damps
-    the step; the certificate is unaffected.
+    before any cancellation; by default ``A``'s) grown until the factorisation
+    succeeds, only damps the step; the certificate is unaffected.
     """
     B = A
     for ridge in (0.0, 1e-15, 1e-13, 1e-11, 1e-9):
         if ridge:
+            if scale is None:
+                scale = np.einsum("...ii->...i", A).copy()
             B = A.copy()
             np.einsum("...ii->...i", B)[...] += ridge * scale
         if B.ndim == 2:
@@ -424,14 +457,18 @@ class _InteriorPoint:
         r_dual = self.problem.marginals(self.t[:, :, None] * self.E) - self.problem.c
         return r_dual, self.t * self.slack
 
-    def direction(self, system, r_dual, r_cent):
-        """Newton step ``(dz, dt)`` for the residuals, with ``du`` (the step of
-        ``lam + mu`` per cell) and ``grad g . dz`` per pair."""
+    def rhs(self, r_dual, r_cent):
+        """The Newton system's right-hand side for the residuals."""
+        return self.problem.marginals((r_cent / self.slack)[:, :, None] * self.E) - r_dual
+
+    def direction(self, system, rhs, r_cent):
+        """Newton step ``(dz, dt)`` for the right-hand side ``rhs`` and the
+        centring residual ``r_cent``, with ``du`` (the step of ``lam + mu`` per
+        cell) and ``grad g . dz`` per pair."""
         problem, E = self.problem, self.E
-        rhs = problem.marginals((r_cent / self.slack)[:, :, None] * E) - r_dual
-        rhs[problem.fixed] = 0.0
+        # The systems decouple the fixed coordinates, so rhs there is ignored.
         dz = system.solve(rhs)
-        dz[problem.fixed] = 0.0  # exactly: some fixed coordinates sit at -inf
+        dz[problem.fixed_index] = 0.0  # exactly: some fixed coordinates sit at -inf
         du = problem.du(dz)
         # Linearised complementarity: (t + dt)(s + ds) = target, ds = -grad g . dz.
         grad_dz = problem.sum_y(E * du)
@@ -458,19 +495,17 @@ class _InteriorPoint:
         """
         cap = self.step_cap(dz, dt)
         du = cap * du  # within +-2 _MAX_LOG_STEP: the squares stay finite
-        slope, curvature = cap * grad_dz, 0.5 * self.problem.sum_y(self.E * du * du)
-        with np.errstate(divide="ignore"):
-            # The positive root of s - b slope - b^2 curvature, in a form that
-            # does not cancel (the denominator is 0 only where there is no root).
-            roots = 2 * self.slack / (slope + np.sqrt(slope * slope + 4 * curvature * self.slack))
-        fraction = _STEP_TO_BOUNDARY * min(1.0, float(roots.min()))
-        slack = self.slack - fraction * (slope + fraction * curvature)
-        return cap * fraction, slack, curvature / cap ** 2
+        slope, twice_curvature = cap * grad_dz, self.problem.sum_y(self.E * du * du)
+        # The reciprocal of the positive root of s - b slope - b^2 curvature, in
+        # a form that does not cancel (0 where there is no root; s > 0).
+        twice_slack = 2 * self.slack
+        inverse_roots = (slope + np.sqrt(slope * slope + twice_curvature * twice_slack)) / twice_slack
+        fraction = _STEP_TO_BOUNDARY / max(1.0, float(inverse_roots.max()))
+        slack = self.slack - fraction * (slope + (0.5 * fraction) * twice_curvature)
+        return cap * fraction, slack, twice_curvature * (0.5 / cap**2)
 
-    def max_step(self, dz, dt, du, keep=0.0):
-        """Largest ``alpha <= 1`` keeping ``t`` above ``keep * t``, the slacks
-        positive, and no dual variable moving by more than ``_MAX_LOG_STEP``."""
-        alpha = self.step_cap(dz, dt, keep)
+    def max_step(self, du, alpha):
+        """Largest step ``<= alpha`` along ``du`` keeping the slacks positive."""
         # Each pair's log sum_y E exp(a du) is convex in a, and so is their maximum
         # phi(a); the step to the boundary is phi's root. Newton's method on phi
         # (with the slope of the pair attaining it), started right of the root,
@@ -492,25 +527,27 @@ class _InteriorPoint:
         return a
 
     def feasible_step(self, dz, dt, du, keep=0.0):
-        """A fraction of the step to the boundary, with the kernel and slacks
-        there; the slacks are concave along the step, so each keeps at least
-        ``1 - _STEP_TO_BOUNDARY`` of its value."""
-        step = _STEP_TO_BOUNDARY * self.max_step(dz, dt, du, keep)
+        """A fraction of the step to the boundary, with the dual point, kernel
+        and slacks there; the slacks are concave along the step, so each keeps
+        at least ``1 - _STEP_TO_BOUNDARY`` of its value."""
+        step = _STEP_TO_BOUNDARY * self.max_step(du, self.step_cap(dz, dt, keep))
         floor = (1 - _STEP_TO_BOUNDARY) * self.slack
         while True:
-            E, slack = self.problem.evaluate(self.z + step * dz)
+            z = self.z + step * dz
+            E, slack = self.problem.evaluate(z)
             if not step > 1e-12 or (slack >= floor).all():
-                return step, E, slack
+                return step, z, E, slack
             step *= _BACKTRACK  # the Newton estimate of the boundary was a little long
 
     def iterate(self):
         """One predictor-corrector step; returns its length."""
         system = self.problem.newton_system(self.E, self.t, self.slack)
-        mu_gap = self.mean_complementarity()
         # Predictor: the pure Newton step towards t s = 0 says how much centring
         # the corrector needs (Mehrotra's heuristic).
         r_dual, r_cent = self.residuals()
-        dz, dt, du, grad_dz = self.direction(system, r_dual, r_cent)
+        mu_gap = float(r_cent.sum()) / self.problem.n_pairs
+        # Its right-hand side, rhs(r_dual, t s), is c: the marginals of t E cancel.
+        dz, dt, du, grad_dz = self.direction(system, self.problem.c, r_cent)
         step, slack_aff, curvature = self.predicted_step(dz, dt, du, grad_dz)
         mu_aff = float(((self.t + step * dt) * slack_aff).sum()) / self.problem.n_pairs
         target = min(1.0, (mu_aff / mu_gap) ** 3) * mu_gap
@@ -523,15 +560,15 @@ class _InteriorPoint:
         # ds including the slacks' curvature along it, which the linearisation misses
         # and which otherwise stops the step short of its target.
         r_cent = r_cent - target * self.problem.pairs - (self.t + dt) * curvature - dt * grad_dz
-        dz, dt, du, grad_dz = self.direction(system, r_dual, r_cent)
+        dz, dt, du, grad_dz = self.direction(system, self.rhs(r_dual, r_cent), r_cent)
         # Centrality safeguard: while the marginal error outweighs complementarity,
         # no pair's mass may fall below _KEEP of its value in one step. Without it
         # a pair with little but not zero mass at the optimum has its multiplier
         # cut to ~1 % of that at once; the marginal residual then stays put while
         # the slacks shrink geometrically (see the module docstring).
         keep = self.keep if infeasibility > self.problem.n_pairs * mu_gap else 0.0
-        step, self.E, self.slack = self.feasible_step(dz, dt, du, keep)
-        self.z, self.t = self.z + step * dz, self.t + step * dt
+        step, self.z, self.E, self.slack = self.feasible_step(dz, dt, du, keep)
+        self.t = self.t + step * dt
         return step
 
 
@@ -570,11 +607,12 @@ class _BarrierPath(_InteriorPoint):
         problem = self.problem
         system = problem.newton_system(self.E, self.t, self.slack)
         r_dual = problem.marginals(self.t[:, :, None] * self.E) - problem.c
-        dz, _, du, _ = self.direction(system, r_dual, np.zeros_like(self.t))
+        no_centring = np.zeros_like(self.t)
+        dz, _, du, _ = self.direction(system, -r_dual, no_centring)
         slope = float(r_dual[self.free] @ dz[self.free])
         if not slope < 0:
             return None
-        step = _STEP_TO_BOUNDARY * self.max_step(dz, np.zeros_like(self.t), du)
+        step = _STEP_TO_BOUNDARY * self.max_step(du, self.step_cap(dz, no_centring))
         value = self.value(self.z, self.slack)
         # Round-off in F, not the model, decides the test once the decrease
         # expected is below it.
@@ -618,7 +656,8 @@ def _fast_path(problem, tol, max_iter, keep=0.0, start=None):
             n_iter += 1
             break
         merits.append(ipm.merit)
-        if not (np.isfinite(ipm.t).all() and (ipm.slack > 0).all()):
+        # NaN fails both tests; the pair masses are at most about 1.
+        if not (np.isfinite(ipm.t.sum()) and ipm.slack.min() > 0):
             n_iter += 1
             break
     with np.errstate(all="ignore"):
