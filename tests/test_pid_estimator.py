@@ -87,7 +87,7 @@ def test_clusters_are_capped_on_tiny_data(rng):
     X = np.repeat(rng.normal(size=(3, 4)), 4, axis=0)  # three distinct rows
     y = np.tile([0, 1], 6)
     with pytest.warns(PIDBiasWarning):
-        est = PIDEstimator(n_clusters=20, random_state=0).fit(X, y)
+        est = PIDEstimator(discretizer="kmeans", n_clusters=20, random_state=0).fit(X, y)
     assert est.joint_.shape[:2] == (3, 3)
 
 
@@ -153,7 +153,7 @@ def test_independent_data_warns_and_its_corrected_synergy_is_near_zero():
     rng = np.random.default_rng(3)
     n = 800
     X, y = rng.normal(size=(n, 4)), rng.integers(0, 2, n)
-    est = PIDEstimator(n_clusters=10, n_permutations=30, random_state=0)
+    est = PIDEstimator(discretizer="kmeans", n_clusters=10, n_permutations=30, random_state=0)
     with pytest.warns(PIDBiasWarning, match="the plug-in PID overstates synergy"):
         with parallel_config(backend="threading"):
             est.set_params(n_jobs=2).fit(X, y)
@@ -201,8 +201,8 @@ def test_information_retained_against_a_cross_fitted_reference():
     rng = np.random.default_rng(0)
     a = rng.integers(0, 2, N)
     X = np.hstack([noisy_copy(a, rng, 3), noisy_copy(a, rng, 2)])
-    est = PIDEstimator(modality_dims=[3, 2], n_clusters=2, reference="logistic",
-                       random_state=0).fit(X, a)
+    est = PIDEstimator(modality_dims=[3, 2], discretizer="kmeans", n_clusters=2,
+                       reference="logistic", random_state=0).fit(X, a)
     # y is a function of either modality: the bound is close to H(Y) = 1 bit
     # and two clusters per modality keep all of it.
     assert 0.95 < est.reference_info_ <= 1.0

@@ -20,7 +20,6 @@ import torch
 from scipy.special import entr
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 from skorch import NeuralNet
@@ -30,6 +29,7 @@ from torch.utils.data import TensorDataset
 from ..utils import entropy
 from ..utils._random import draw_seeds
 from ..utils._torch import DivergenceGuard, batch_loader, forked_torch_rng
+from ._posteriors import out_of_fold_posteriors
 from ._solver import round_to_marginals
 
 __all__ = ["fit_batch_pid"]
@@ -42,10 +42,6 @@ SWEEPS = 20
 # Pair scores lie within +-SCORE_RANGE: exp() of their spread stays finite and
 # nonzero in float32, and a coupling can still be as small as e^-60 of another.
 SCORE_RANGE = 30.0
-# Posteriors are floored here so that every marginal has a finite logarithm.
-PROB_FLOOR = 1e-9
-# Most cross-fitting folds for the out-of-fold posteriors.
-MAX_FOLDS = 5
 
 
 def default_classifier(random_state):
@@ -129,21 +125,6 @@ class CouplingNet(NeuralNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         return information_terms(*y_pred)[2]
-
-
-def out_of_fold_posteriors(classifier, features, y, n_jobs, random_state):
-    """``p(y | features)`` of each sample from a model that did not see it."""
-    n_folds = min(MAX_FOLDS, int(np.bincount(y).min()))
-    if n_folds < 2:
-        raise ValueError(
-            "Cross-fitting the classifiers needs at least 2 samples of "
-            f"every class; the smallest class has {int(np.bincount(y).min())}."
-        )
-    folds = StratifiedKFold(n_folds, shuffle=True, random_state=random_state)
-    posteriors = cross_val_predict(clone(classifier), features, y, cv=folds,
-                                   method="predict_proba", n_jobs=n_jobs)
-    posteriors = np.maximum(posteriors, PROB_FLOOR)
-    return posteriors / posteriors.sum(axis=1, keepdims=True)
 
 
 def fit_batch_pid(x1, x2, y, *, classifier, batch_size, max_epochs, lr, device, n_jobs, seed):
