@@ -8,6 +8,7 @@ from . import comma_list
 from ._files import save_plot
 
 NAME = "demo"
+FLAGS = {"max_epochs": "--max-epochs", "n_jobs": "--n-jobs", "random_state": "--random-state"}
 HELP = (
     "Sweep the alignment weight λ on the synthetic redundancy/uniqueness generator at "
     "three redundancy levels, over several seeds, symmetric and with modality 0's "
