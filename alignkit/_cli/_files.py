@@ -196,7 +196,8 @@ def save_plot(path, draw):
     except ImportError as exc:
         raise CLIError(f"--plot needs matplotlib: {exc}") from exc
     try:
-        display.figure_.tight_layout()
+        if display.figure_.get_layout_engine() is None:
+            display.figure_.tight_layout()
         display.figure_.savefig(path, dpi=120)
     except (OSError, ValueError) as exc:
         raise CLIError(f"cannot write the plot to {path}: {exc}") from exc

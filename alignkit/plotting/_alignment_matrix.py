@@ -140,7 +140,8 @@ class AlignmentMatrixDisplay:
         row_labels = _tick_labels(self.row_labels, n_rows, "row_labels")
         col_labels = _tick_labels(self.col_labels, n_cols, "col_labels")
         if ax is None:
-            _, ax = plt.subplots(figsize=(1.0 + 0.7 * n_cols + colorbar, 1.0 + 0.6 * n_rows))
+            _, ax = plt.subplots(figsize=(1.6 + 0.7 * n_cols + colorbar, 1.2 + 0.6 * n_rows),
+                                 layout="constrained")
 
         self.diagonal_mask_ = np.zeros(matrix.shape, dtype=bool)
         if mask_diagonal:
