@@ -16,10 +16,10 @@ FLAGS = {"n_clusters": "--n-clusters", "n_permutations": "--permutations",
          "n_bins_y": "--n-bins-y", "y_threshold": "--y-threshold",
          "random_state": "--random-state", "modality_dims": "--modality-dims"}
 _REGIMES = {
-    "redundancy": "redundant: cross-modal alignment is expected to help (a λ > 0)",
-    "uniqueness": "unique: alignment is expected to hurt (keep λ = 0)",
-    "synergy": "synergistic: tune λ, the best is expected inside the sweep",
-    "mixed": "mixed: no part holds half, tune λ",
+    "redundancy": ("redundant", "cross-modal alignment is expected to help: try λ > 0"),
+    "uniqueness": ("unique", "alignment is expected to hurt: keep λ = 0"),
+    "synergy": ("synergistic", "tune λ: the best is expected inside the sweep"),
+    "mixed": ("mixed", "no part holds half: tune λ"),
 }
 
 
@@ -158,6 +158,6 @@ def _regime(atoms):
         return "regime: none, the modalities carry no detectable information about the target."
     parts = {"redundancy": atoms[0], "uniqueness": atoms[1] + atoms[2], "synergy": atoms[3]}
     largest = max(parts, key=parts.get)
-    regime = largest if parts[largest] >= total / 2 else "mixed"
-    return (f"regime: {_REGIMES[regime]} ({largest} holds {100 * parts[largest] / total:.0f}%; "
-            "user guide, 'When to align: the PID regimes').")
+    name, advice = _REGIMES[largest if parts[largest] >= total / 2 else "mixed"]
+    return (f"regime: {name} ({largest} holds {100 * parts[largest] / total:.0f}%), {advice} "
+            "(user guide, 'When to align: the PID regimes').")
