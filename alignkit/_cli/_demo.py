@@ -11,7 +11,7 @@ NAME = "demo"
 FLAGS = {"max_epochs": "--max-epochs", "n_jobs": "--n-jobs", "random_state": "--random-state"}
 HELP = (
     "Sweep the alignment weight λ on the synthetic redundancy/uniqueness generator at "
-    "three redundancy levels, over several seeds, symmetric and with modality 0's "
+    "three redundancy levels, over several seeds, symmetric and with m0's "
     "contrastive gradient stopped; print each accuracy's paired difference from λ = 0 "
     "(± s.e., t), the Bayes ceilings and what is and is not beyond noise, and save a plot."
 )
