@@ -248,7 +248,8 @@ def test_quick_start_runs_as_written(tmp_path, monkeypatch, capsys):
     assert printed.startswith(shown), printed
     for block in blocks[1:]:
         exec(compile(block, "quick_start.rst", "exec"), namespace)
-    for line in _shell_lines(DOCS / "quick_start.rst"):
-        argv = line.split()[1:]
-        if argv[0] != "demo":  # test_demo.py runs the demo, scaled down
-            assert main(argv) == 0, line
+    commands = [line.split()[1:] for line in _shell_lines(DOCS / "quick_start.rst")
+                if line.startswith("alignkit ")]
+    assert [argv[0] for argv in commands] == ["demo", "pid", "align"]
+    for argv in commands[1:]:  # test_demo.py runs the demo, scaled down
+        assert main(argv) == 0, argv
