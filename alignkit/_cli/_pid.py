@@ -148,6 +148,7 @@ def _note(message, args):
         text = text.replace("Use n_permutations for a shuffled-label null and bias-corrected "
                             "atoms, or fewer clusters.",
                             "The bias-corrected column removes it; fewer --n-clusters shrink it.")
+        text = text.replace(" with n_permutations for the bias", "")
     return flag_names(text, FLAGS)
 
 
