@@ -26,8 +26,9 @@ share. Two variants separate two mechanisms: symmetric alignment, and
 m0 trains exactly as at λ = 0.
 
 Scaled down to the two ends of the redundancy range (r = 0 and r = 8), λ ∈
-{0, 2} and three seeds: 24 fits of about 4 s of CPU each, two at a time
-(about 50 s on two idle cores), on an 8 192-row test pool per seed.
+{0, 2} and three seeds: 24 fits, on an 8 192-row test pool per seed.
+**Run time**: 102 s of CPU, two fits at a time (measured on a shared two-core
+machine), so about 50 s on two idle cores.
 ``alignkit demo`` runs the same fits and adds the mixed r = 4 and λ = 0.5,
 so its table holds this example's numbers.
 """
