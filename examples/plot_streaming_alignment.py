@@ -17,6 +17,10 @@ unbiased CKA of the *whole* data set, exactly -- the same number whatever the
 batch size, with memory independent of the number of samples.
 
 Two small MLPs are trained from different seeds on scikit-learn's digits.
+
+**Run time**: 134 s of CPU on two torch threads, measured on a shared
+two-core machine, where a thread waiting for a busy core spins and counts as
+CPU; on two idle cores expect about a minute (not measured there).
 """
 
 # %%
