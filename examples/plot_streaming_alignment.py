@@ -18,9 +18,9 @@ batch size, with memory independent of the number of samples.
 
 Two small MLPs are trained from different seeds on scikit-learn's digits.
 
-**Run time**: 134 s of CPU on two torch threads, measured on a shared
-two-core machine, where a thread waiting for a busy core spins and counts as
-CPU; on two idle cores expect about a minute (not measured there).
+**Run time**: over the gallery's minute. On a shared two-core machine it
+took 134 s of CPU on two torch threads, and 213 s and 631 s of wall time in
+two runs; it is not yet scaled down to fit.
 """
 
 # %%
