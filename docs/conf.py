@@ -81,6 +81,15 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 warnings.filterwarnings("ignore", message=".*Matplotlib is currently using agg.*")
 
 
+def _format_warning(message, category, filename, lineno, line=None):
+    # A warning an example triggers is part of its output: shown as the user
+    # reads it, without the build machine's file path and source line.
+    return f"{category.__name__}: {message}\n"
+
+
+warnings.formatwarning = _format_warning
+
+
 def _skip_metadata_request_methods(app, what, name, obj, skip, options):
     # set_fit_request & co. are generated per class by scikit-learn.
     if name.startswith("set_") and name.endswith("_request"):

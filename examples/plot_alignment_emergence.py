@@ -24,9 +24,11 @@ their test samples re-paired at random give the score that unrelated
 representations of this size reach, and the p-value says how often chance
 does as well.
 
-**Scaled down** to run in well under a minute on two CPU cores: 4 096
-samples instead of 65 536, 15 epochs of two-layer MLPs (64 units), five
-redundancy levels, three depths and one seed (the paper averages several).
+**Scaled down** to run in under a minute on two CPU cores: 4 096 samples
+instead of 65 536, 15 epochs of two-layer MLPs (64 units), five redundancy
+levels, three depths and one seed (the paper averages several). **Run
+time**: 101 s of CPU, two fits at a time (measured on a shared two-core
+machine), so about 50 s on two idle cores.
 """
 
 # %%
@@ -95,7 +97,7 @@ runs = dict(zip(settings, Parallel(n_jobs=2)(
 # best of several layer pairs is itself a selection; the heatmaps below
 # correct for it.)
 print(f"{'U':>2} {'depth':>5} {'max CKA':>8} {'p CKA':>6} {'max kNN':>8} {'chance':>7} "
-      f"{'kNN - chance [95% CI]':>24} {'p kNN':>6} {'fused':>6} {'acc m1':>7} {'acc m2':>7}")
+      f"{'kNN - chance [95% CI]':>24} {'p kNN':>6} {'fused':>6} {'acc m0':>7} {'acc m1':>7}")
 for (r, d), run in runs.items():
     best = np.unravel_index(np.argmax(run["cka"]), run["cka"].shape)
     t = run["knn_test"]
@@ -136,7 +138,7 @@ from alignkit.plotting import AlignmentMatrixDisplay
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
 for ax, (r, d) in zip(axes, [(8, 0), (0, 4)]):
     AlignmentMatrixDisplay(
-        runs[r, d]["cka"], row_name="modality 1 layer", col_name="modality 2 layer",
+        runs[r, d]["cka"], row_name="m0 layer", col_name="m1 layer",
         metric="unbiased CKA", pvalues=runs[r, d]["cka_p"],
     ).plot(ax=ax, vmin=0, vmax=1)
     ax.set_title(f"U = {8 - r}, depth {d}")
@@ -168,7 +170,7 @@ print(f"example ran in {time.perf_counter() - start:.0f} s")
 #   accuracy is what the label needs that a modality lacks, not how aligned
 #   the encoders are.
 # * With ``lam=0`` the first modality's encoder never sees the second: its
-#   accuracy (``acc m1``) is the same at every depth, as it must be.
+#   accuracy (``acc m0``) is the same at every depth, as it must be.
 # * **Small is not the same as chance.** Every best layer pair is above
 #   chance here (p = 0.005, the smallest 199 permutations can give), even at
 #   U = 8, where the modalities share no label bit: both encoders learn the

@@ -12,8 +12,8 @@ This example re-creates that experiment with
 :class:`~alignkit.AlignedMultimodalClassifier` on the emergence paper's
 generator :func:`~alignkit.datasets.make_rus_classification` (its own draws,
 ``random_state="paper"``): of the 8 label-relevant bits, ``r`` are shared by
-both modalities and ``8 - r`` are unique to one of them; modality 2 passes
-through a random depth-2 ``Tanh`` network. The encoders are as small as the
+both modalities and ``8 - r`` are unique to one of them; the second
+modality, m1, passes through a random depth-2 ``Tanh`` network. The encoders are as small as the
 paper's (width 12) and see 1 024 training rows, so that the unimodal models
 stay below their Bayes ceilings and alignment has something to give.
 
@@ -22,13 +22,15 @@ Every claim below is a **paired difference over seeds**:
 training rows, initial weights and batch order per seed, so
 Δ = accuracy(λ) − accuracy(0) cancels the seed-to-seed spread that all λ
 share. Two variants separate two mechanisms: symmetric alignment, and
-``stop_gradient=[0]``, where the contrastive gradient reaches modality 1
-only and modality 0 trains exactly as at λ = 0.
+``stop_gradient=[0]``, where the contrastive gradient reaches m1 only and
+m0 trains exactly as at λ = 0.
 
-Scaled down to λ ∈ {0, 2} and three seeds (36 fits of about 4.5 s of CPU
-each: about a minute and a half on two idle cores), on an 8 192-row test
-pool per seed. ``alignkit demo`` runs the
-same fits and adds λ = 0.5, so its table holds this example's numbers.
+Scaled down to the two ends of the redundancy range (r = 0 and r = 8), λ ∈
+{0, 2} and three seeds: 24 fits, on an 8 192-row test pool per seed.
+**Run time**: 102 s of CPU, two fits at a time (measured on a shared two-core
+machine), so about 50 s on two idle cores.
+``alignkit demo`` runs the same fits and adds the mixed r = 4 and λ = 0.5,
+so its table holds this example's numbers.
 """
 
 # %%
@@ -49,7 +51,7 @@ from alignkit.model_selection import lambda_sweep
 torch.set_num_threads(1)
 start = time.perf_counter()
 
-REDUNDANCY, LAMBDAS, N_TRAIN, N_TEST = [0, 4, 8], [0, 2], 1024, 8192
+REDUNDANCY, LAMBDAS, N_TRAIN, N_TEST = [0, 8], [0, 2], 1024, 8192
 scoring = {"fused": "accuracy", "m0": modality_scorer(0), "m1": modality_scorer(1),
            "cka": make_alignment_scorer("unbiased_cka")}
 
@@ -96,23 +98,21 @@ import matplotlib.pyplot as plt
 
 from alignkit.plotting import LambdaSweepDisplay
 
-fig, axes = plt.subplots(3, len(REDUNDANCY), sharex=True, sharey="row", figsize=(12, 8.5),
-                         squeeze=False)
-labels = {"fused": "fused", "m0": "modality 0", "m1": "modality 1"}
+fig, axes = plt.subplots(3, len(REDUNDANCY), sharex=True, sharey="row", figsize=(9, 8.5),
+                         squeeze=False, layout="constrained")
 for col, (r, (sweeps, ceilings)) in enumerate(results.items()):
     LambdaSweepDisplay.from_sweep(
-        sweeps["symmetric"], scores=labels, alignment=[], performance_name="test accuracy",
+        sweeps["symmetric"], alignment=[], performance_name="test accuracy",
         ceilings={"fused": ceilings["X1,X2"], "m0": ceilings["X1"], "m1": ceilings["X2"]},
         ax=axes[0, col])
     for row, variant in [(1, "symmetric"), (2, "stop_gradient")]:
-        LambdaSweepDisplay.from_sweep(sweeps[variant], scores=labels, alignment=[], delta=True,
+        LambdaSweepDisplay.from_sweep(sweeps[variant], alignment=[], delta=True,
                                       performance_name=f"Δ vs λ = 0, {variant}",
                                       ax=axes[row, col])
     axes[0, col].set_title(f"r = {r} ({r} shared, {8 - r} unique bits)")
     for ax in axes[:, col]:
         if col:
             ax.get_legend().remove()
-fig.tight_layout()
 print(f"example ran in {time.perf_counter() - start:.0f} s")
 
 # %%
@@ -122,31 +122,27 @@ print(f"example ran in {time.perf_counter() - start:.0f} s")
 # deterministic on CPU. Δ at λ = 2 ± s.e. (3 seeds), against λ = 0:
 #
 # * **r = 0** (no shared label bit; ceilings m0 0.541, m1 0.595): symmetric
-#   alignment raises the raw modality 0 (+0.024 ± 0.004, t = 5.4) and lowers
-#   the transformed modality 1 (−0.031 ± 0.008, t = −4.1, not beyond the
-#   2-df threshold); fused accuracy is unchanged (−0.005 ± 0.006). With
-#   modality 0 detached, modality 1 loses 0.068 ± 0.009 and fused accuracy
-#   0.071 ± 0.014: pulling an encoder towards a partner that shares no
-#   label information crowds out its own bits.
-# * **r = 4** (mixed): fused accuracy falls (−0.023 ± 0.001 symmetric,
-#   −0.040 ± 0.006 detached); modality 1 loses 0.011 ± 0.000 when detached.
-#   No λ > 0 helps: the interior λ* the paper reports for mixed data does
-#   not appear at this scale.
-# * **r = 8** (every label bit shared; ceilings 0.906): modality 0 gains
-#   (+0.013 ± 0.003); modality 1 gains +0.008 ± 0.004 when it alone is
-#   pulled towards modality 0, and +0.001 ± 0.004 symmetrically; neither is
-#   beyond noise with three seeds. Fused accuracy: +0.003 ± 0.003.
+#   alignment raises the raw m0 (+0.024 ± 0.004, t = 5.4) and lowers the
+#   transformed m1 (−0.031 ± 0.008, t = −4.1, not beyond the 2-df
+#   threshold); fused accuracy is unchanged (−0.005 ± 0.006). With m0
+#   detached, m1 loses 0.068 ± 0.009 and fused accuracy 0.071 ± 0.014:
+#   pulling an encoder towards a partner that shares no label information
+#   crowds out its own bits.
+# * **r = 8** (every label bit shared; ceilings 0.906): m0 gains
+#   (+0.013 ± 0.003); m1 gains +0.008 ± 0.004 when it alone is pulled
+#   towards m0, and +0.001 ± 0.004 symmetrically; neither is beyond noise
+#   with three seeds. Fused accuracy: +0.003 ± 0.003.
 # * **Unbiased CKA** rises with λ under symmetric alignment (0.01 → 0.60 at
-#   r = 0, 0.18 → 0.54 at r = 4, 0.65 → 0.78 at r = 8), much less when
-#   modality 0 is detached.
+#   r = 0, 0.65 → 0.78 at r = 8), much less when m0 is detached.
 #
-# Two mechanisms are mixed in the symmetric sweep. Modality 0's gain even at
+# Two mechanisms are mixed in the symmetric sweep. m0's gain even at
 # r = 0, where nothing label-relevant is shared, is regularisation of an
 # over-fitting raw modality: at λ = 0, ``weight_decay=1.0`` instead of 0.01
-# gives modality 0 +0.022 ± 0.003 at r = 0 and +0.017 ± 0.001 at r = 8, and
+# gives m0 +0.022 ± 0.003 at r = 0 and +0.017 ± 0.001 at r = 8, and
 # the fused model +0.006 ± 0.001 at r = 8, as much as any λ does (the same
 # :func:`~alignkit.model_selection.lambda_sweep`, with
 # ``param="alignedmultimodalclassifier__weight_decay"``, ``lams=[0.01, 1.0]``
-# and ``baseline=0.01``). The detached variant isolates transfer into modality 1: its sign
-# follows redundancy (−0.068, −0.011, +0.008 for r = 0, 4, 8), the paper's
-# direction, but the r = 8 gain needs more seeds than three to be certain.
+# and ``baseline=0.01``). The detached variant isolates transfer into m1:
+# its sign follows redundancy (−0.068 at r = 0, +0.008 at r = 8), the
+# paper's direction, but the r = 8 gain needs more seeds than three to be
+# certain. ``alignkit demo`` adds the mixed r = 4 between them.

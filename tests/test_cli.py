@@ -34,6 +34,8 @@ def _table(out):
     header = next(k for k, line in enumerate(lines) if line.startswith(("pair", "component")))
     rows = {}
     for line in lines[header + 1:]:
+        if not line.strip():
+            break
         label, *cells = line.rsplit(maxsplit=len(lines[header].split()) - 1)
         if cells:
             rows[label.strip()] = cells
@@ -96,11 +98,11 @@ def _write(tmp_path, name, content):
         (lambda t: ["align", _write(t, "nan.npz", {"X": np.full((5, 4), np.nan)})],
          "NaN or infinite"),
         (lambda t: ["align", _write(t, "x.npz", {"X": np.ones((5, 4))}), "--modality-dims", "3,3"],
-         r"modality_dims=\[3, 3\] sums to 6 columns but X has 4"),
+         r"--modality-dims 3,3 sums to 6 columns but X has 4"),
         (lambda t: ["align", _write(t, "x.npz", {"X": np.ones((5, 4))}), "--metric", "cosine"],
          "unknown metric \\['cosine'\\]"),
         (lambda t: ["align", _write(t, "x.npz", {"X": np.ones((5, 4))}), "-k", "10"],
-         "needs more than 10 samples"),
+         r"--neighbors must satisfy 1 <= --neighbors < n_samples .*got --neighbors = 10"),
         (lambda t: ["align", _write(t, "s.csv", "a__x,b__y\n1,z\n2,w\n")],
          "non-numeric feature columns"),
         (lambda t: ["align", _write(t, "x.npz", {"X": np.ones((5, 4))}), "--metric",
@@ -164,7 +166,8 @@ def test_pid_table_matches_the_estimator(tmp_path, redundant_data, capsys):
                ["redundancy R", "unique U1 (m0)", "unique U2 (m1)", "synergy S"]]
     np.testing.assert_allclose(printed, expected, atol=1e-4)
     assert float(rows["total I(X1,X2;Y)"][0]) == pytest.approx(sum(expected), abs=1e-3)
-    assert [float(v) for v in (rows["synergy S"][2],)] == pytest.approx([est.corrected_[3]], abs=1e-4)
+    assert float(rows["synergy S"][1]) == pytest.approx(est.corrected_[3], abs=1e-4)
+    assert "share: of the plug-in atoms" in out and out.splitlines()[-2].startswith("regime: ")
     assert "information retained by the discretisation: " in out
     assert png.stat().st_size > 0
 
@@ -222,8 +225,10 @@ def test_pid_reads_a_csv_with_target_and_prefixes(tmp_path, redundant_data, caps
         (["--n-clusters", "4"], "has no target"),
         (["--target", "lab"], "no column 'lab' for --target"),
         (["--target", "label", "--pair", "0,5"], "the file has 2 modalities"),
-        (["--target", "label", "--n-clusters", "0"], "--n-clusters must be an integer >= 1"),
-        (["--target", "score"], "y is continuous"),
+        (["--target", "label", "--n-clusters", "0"], "--n-clusters must be an int in the range [1, inf)"),
+        (["--target", "label", "--n-bins-y", "1"], "--n-bins-y must be an int in the range [2, inf)"),
+        (["--target", "label", "--drop", "nope"], "no column 'nope' for --drop"),
+        (["--target", "score"], "y is continuous; PID needs a discrete target. Set --n-bins-y"),
     ],
 )
 def test_pid_errors_are_one_line_with_exit_code_2(tmp_path, redundant_data, capsys, argv, message):
@@ -245,3 +250,81 @@ def test_pid_bad_pair_is_an_argument_error(capsys):
         main(["pid", "x.npz", "--pair", "1,1"])
     assert exc.value.code == 2
     assert "expected two different modality indices" in capsys.readouterr().err
+
+
+def test_align_csv_label_column_target_drop_and_the_halves_note(tmp_path, representations, capsys):
+    _, (a, b, _) = representations
+    frame = pd.DataFrame(np.hstack([a[:, :3], b[:, :3]]))
+    frame["label"] = np.arange(len(frame)) % 2
+    frame["id"] = np.arange(len(frame))
+    path = tmp_path / "plain.csv"
+    frame.to_csv(path, index=False)
+    code, out, err = _run(["align", str(path), "--metric", "linear_cka"], capsys)
+    # Split by default: the label and id columns land in the second half, and the note says so.
+    assert code == 0 and "m0 (4 columns), m1 (4 columns)" in out
+    assert err.startswith("note: plain.csv: ") and "two halves [4, 4]" in err
+    for flag in ["--modality-dims", "--target COLUMN", "--drop COLUMN"]:
+        assert flag in err
+    assert "modality_dims" not in err
+    code, out, err = _run(["align", str(path), "--target", "label", "--drop", "id",
+                           "--metric", "linear_cka"], capsys)
+    _, rows = _table(out)
+    assert code == 0 and "m0 (3 columns), m1 (3 columns)" in out
+    assert float(rows["m0 ~ m1"][0]) == pytest.approx(linear_cka(a[:, :3], b[:, :3]), abs=1e-4)
+    code, _, err = _run(["align", str(path), "--drop", "label", "--drop", "id",
+                         "--modality-dims", "3,3", "--metric", "linear_cka"], capsys)
+    assert code == 0 and err == ""
+    code, _, err = _run(["align", str(representations[0]), "--drop", "image"], capsys)
+    assert code == 2 and "--target and --drop name columns of a .csv" in err
+
+
+def test_align_prints_every_metrics_chance_level_without_permutations(tmp_path, rng, capsys):
+    from alignkit.metrics import alignment_test
+
+    a = rng.normal(size=(30, 5)) * [1, 2, 3, 4, 5]
+    b = a[:, :3] + rng.normal(size=(30, 3))
+    path = tmp_path / "small.npz"
+    np.savez(path, a=a, b=b)
+    code, out, _ = _run(["align", str(path), "-k", "1", "--metric",
+                         "linear_cka,unbiased_cka,mutual_knn,svcca"], capsys)
+    assert code == 0
+    chance_block = out[out.index("chance level"):]
+    _, rows = _table(chance_block)
+    linear, unbiased, knn, svcca = (float(v) for v in rows["a ~ b"])
+    assert knn == pytest.approx(1 / 29, abs=1e-4) and "k/(n-1) = 1/29" in out
+    assert unbiased == 0.0
+    # The closed form against a long permutation null (s.e. about 3e-4).
+    null = alignment_test(a, b, metric="linear_cka", n_permutations=4000,
+                          confidence_level=None, random_state=0).null_mean
+    assert linear == pytest.approx(null, abs=1.5e-3) and linear > 0.05
+    assert svcca > 0 and "mean of 50 re-pairings" in out
+
+
+def test_pid_with_permutations_shares_and_plot_from_corrected_atoms(tmp_path, redundant_data,
+                                                                   capsys, monkeypatch):
+    from alignkit import PIDEstimator
+    from alignkit.plotting import PIDDisplay
+
+    X, y = redundant_data
+    path = tmp_path / "data.npz"
+    np.savez(path, X=X[:200, :5], y=y[:200], modality_dims=[3, 2])
+    drawn = {}
+    plot = PIDDisplay.plot
+    monkeypatch.setattr(PIDDisplay, "plot", lambda self, **kw: drawn.setdefault("d", plot(self, **kw)))
+    argv = ["pid", str(path), "--n-clusters", "8", "--permutations", "10", "--plot",
+            str(tmp_path / "p.png")]
+    code, out, err = _run(argv, capsys)
+    assert code == 0
+    est = PIDEstimator(modality_dims=[3, 2], n_clusters=8, n_permutations=10,
+                       random_state=0).fit(X[:200, :5], y[:200])
+    shown = np.maximum(est.corrected_, 0)
+    _, rows = _table(out)
+    shares = [float(rows[k][2].rstrip("%")) for k in
+              ["redundancy R", "unique U1 (m0)", "unique U2 (m1)", "synergy S"]]
+    np.testing.assert_allclose(shares, 100 * shown / shown.sum(), atol=0.06)
+    np.testing.assert_allclose(drawn["d"].values_[0], shown)
+    assert "share: of the bias-corrected atoms (10 shuffled-label permutations)" in out
+    for label, value in zip(["redundancy R", "unique U1", "unique U2", "synergy S"], est.corrected_):
+        assert (f"{label} is negative after correction" in out) == (value < 0)
+    assert out.splitlines()[-2].startswith("regime: redundant") and "user guide" in out
+    assert "n_permutations" not in err and "n_clusters" not in err

@@ -71,7 +71,7 @@ def test_lambda_sweep_on_one_axes_uses_a_twin_axis_and_custom_keys():
     assert disp.best_lambda == pytest.approx(1.0)
     assert len(disp.best_lambda_lines_) == 1
     legend_texts = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend_texts == ["image", "λ* = 1", "cka"]
+    assert legend_texts == ["image", "λ* = 1", "CKA"]  # scorer keys in words
 
 
 def test_lambda_sweep_from_a_real_grid_search_with_a_pipeline_parameter():
@@ -148,7 +148,7 @@ def test_pid_display_from_estimators_converts_units_and_names_modalities():
     disp = PIDDisplay.from_estimators(ests, units="bits")
     np.testing.assert_allclose(disp.values_, [[1, 0, 1, 0], [0, 0, 0, 2]], atol=1e-12)
     labels = [t.get_text() for t in disp.ax_.get_legend().get_texts()]
-    assert labels == ["redundancy R", "unique U1 (img)", "unique U2 (txt)", "synergy S"]
+    assert labels == ["synergy S", "unique U2 (txt)", "unique U1 (img)", "redundancy R"]  # as stacked
     # Own units kept by default; a dict (an exact decomposition) works too.
     one = PIDDisplay.from_estimator(ests["a"], name="a")
     assert one.units == "nats" and one.values_[0, 0] == pytest.approx(np.log(2))
@@ -248,3 +248,92 @@ def test_alignment_matrix_from_estimator_reads_every_layer_pair(rng):
         AlignmentMatrixDisplay.from_estimator(clf, X, modalities=(0, 5), metric=width_ratio)
     with pytest.raises(TypeError, match="no transform_layers"):
         AlignmentMatrixDisplay.from_estimator(object(), X)
+
+
+def _renders_inside(figure, artists):
+    """Every artist's extent lies inside the figure as ``savefig`` writes it (no clipping)."""
+    figure.canvas.draw()
+    box = figure.bbox
+    for artist in artists:
+        extent = artist.get_window_extent()
+        assert extent.x0 >= box.x0 - 1 and extent.x1 <= box.x1 + 1, artist
+        assert extent.y0 >= box.y0 - 1 and extent.y1 <= box.y1 + 1, artist
+
+
+def test_alignment_matrix_masks_a_trivial_diagonal_from_zero_in_words():
+    matrix = np.array([[1.0, 0.3, 0.6], [0.3, 1.0, 0.2], [0.6, 0.2, 1.0]])
+    disp = AlignmentMatrixDisplay(matrix, metric="unbiased_cka").plot(
+        mask_diagonal=True, text_kw={"fontsize": 7})
+    assert disp.max_index_ == (0, 2) and disp.max_marker_.get_xy() == (1.5, -0.5)
+    assert disp.diagonal_mask_.tolist() == np.eye(3, dtype=bool).tolist()
+    assert all(disp.text_[k, k] is None for k in range(3))
+    assert disp.text_[0, 1].get_text() == "0.30" and disp.text_[0, 1].get_fontsize() == 7
+    assert disp.im_.get_clim() == (0.0, 0.6)  # from 0 to the largest off-diagonal entry
+    assert disp.im_.get_array().mask.diagonal().all()
+    assert disp.colorbar_.ax.get_ylabel() == "unbiased CKA"
+    _renders_inside(disp.figure_, [disp.colorbar_.ax.yaxis.label, *disp.ax_.get_yticklabels()])
+    # Without the mask the diagonal is the best pair; a negative entry lowers the floor.
+    disp = AlignmentMatrixDisplay(matrix - 0.25).plot()
+    assert disp.max_index_ == (0, 0) and disp.im_.get_clim() == pytest.approx((-0.05, 0.75))
+    with pytest.raises(ValueError, match="mask_diagonal needs a square matrix"):
+        AlignmentMatrixDisplay([[0.1, 0.2]]).plot(mask_diagonal=True)
+
+
+def test_lambda_sweep_axis_has_no_empty_stretch_and_keeps_bands_and_labels():
+    disp = LambdaSweepDisplay(
+        [0, 0.5, 2, 8], {"acc": [0.7, 0.8, 0.75, 0.6], "acc_m0": [0.6, 0.6, 0.62, 0.6]},
+        {"unbiased_cka": [0.1, 0.3, 0.5, 0.7]},
+        performance_std={"acc": [0.01] * 4}, alignment_err={"unbiased_cka": [0.02] * 4},
+    ).plot()
+    for ax in (disp.ax_, disp.ax_alignment_):
+        scale = ax.xaxis.get_transform()
+        left, right = scale.transform(np.reshape(ax.get_xlim(), (-1, 1))).ravel()
+        first, last = scale.transform([[0.0], [8.0]]).ravel()
+        # A margin of 5 % of the drawn span each side: the end markers are whole.
+        assert (first - left) == pytest.approx(0.05 * (last - first))
+        assert (right - last) == pytest.approx(0.05 * (last - first))
+    assert set(disp.bands_) == {"acc"} and set(disp.errorbars_) == {"unbiased_cka"}
+    assert disp.bands_["acc"].axes is disp.ax_
+    assert disp.errorbars_["unbiased_cka"].lines[2][0].axes is disp.ax_alignment_
+    legend = [t.get_text() for t in disp.ax_.get_legend().get_texts()]
+    assert legend == ["fused", "modality m0"]
+    assert [t.get_text() for t in disp.ax_alignment_.get_legend().get_texts()] == ["unbiased CKA"]
+    _renders_inside(disp.figure_, [disp.ax_.yaxis.label, disp.ax_alignment_.xaxis.label])
+
+
+def test_pid_display_default_figure_clips_nothing_and_hides_no_total():
+    disp = PIDDisplay([0.5, 0.1], [[0.1, 0.2], [0.0, 0.4]], [0.3, 0.05],
+                      names=["a", "b"], modality_names=("image", "text")).plot()
+    _renders_inside(disp.figure_, [disp.ax_.yaxis.label, disp.legend_, *disp.totals_])
+    legend_box = disp.legend_.get_window_extent()
+    for total in disp.totals_:
+        assert not legend_box.overlaps(total.get_window_extent())
+    assert [t.get_text() for t in disp.totals_] == ["1.1", "0.55"]
+
+
+def test_demo_figure_shares_y_axes_across_regimes_with_error_bars_and_words():
+    import pandas as pd
+
+    from alignkit._cli._demo import _draw
+
+    rng = np.random.default_rng(0)
+    lams = [0.0, 0.5, 2.0]
+
+    def summary(shift):
+        return pd.DataFrame([
+            {"lam": lam, "scorer": s, "mean": 0.7 + shift * lam + rng.normal(0, 0.01),
+             "sem": 0.01, "delta": shift * lam, "delta_sem": 0.005 * (lam > 0), "t": 1.0}
+            for s in ["fused", "m0", "m1", "cka"] for lam in lams])
+
+    results = {r: ({"symmetric": summary(0.01 * r), "stop_gradient=[0]": summary(-0.07)},
+                   {"fused": 0.9, "m0": 0.8, "m1": 0.8}) for r in (0, 8)}
+    display = _draw(results, lams)
+    axes = np.array(display.figure_.axes).reshape(4, 2)
+    for row in axes:
+        assert row[0].get_ylim() == row[1].get_ylim()
+    for ax in axes.ravel():
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert not any(key in legend for key in ("m0", "m1", "acc_m0", "modality 0"))
+        # Every curve of the seeds has its ± s.e. (bars or a band).
+        assert ax.containers or ax.collections
+    assert "modality m0" in [t.get_text() for t in axes[0, 0].get_legend().get_texts()]

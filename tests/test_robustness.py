@@ -278,7 +278,8 @@ def test_cli_notes_a_halves_layout_in_one_line(tmp_path, table, capsys):
 
     assert main(["align", str(path)]) == 0
     err = capsys.readouterr().err
-    assert re.fullmatch(r"note: plain\.npz: modality_dims=None .* two halves \[2, 2\]\.[^\n]*\n", err), err
+    assert re.fullmatch(r"note: plain\.npz: no modality layout given .* two halves \[2, 2\]\. "
+                        r"Set the layout with --modality-dims\.\n", err), err  # flags, not parameters
 
 
 def test_cli_explicit_modality_dims_win_over_prefixes(tmp_path, table, capsys):

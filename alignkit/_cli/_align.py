@@ -13,11 +13,18 @@ _DEFAULT_METRICS = ["linear_cka", "unbiased_cka", "mutual_knn"]
 _NEIGHBOUR_METRICS = {"mutual_knn", "cknna"}
 
 
+FLAGS = {"k": "--neighbors", "n_permutations": "--permutations",
+         "confidence_level": "--confidence-level", "random_state": "--seed",
+         "modality_dims": "--modality-dims"}
+# Permutations behind the chance level of a metric with no closed form.
+_CHANCE_PERMUTATIONS = 50
+
+
 def add_arguments(parser):
     parser.add_argument("file", metavar="FILE",
                         help=".npz with 'X' (and 'modality_dims') or one array per "
                              "modality; or .csv with 'name__' column prefixes")
-    add_layout_arguments(parser)
+    add_layout_arguments(parser, "a label column of a .csv, left out of the features")
     parser.add_argument("--metric", action="append", metavar="NAME",
                         help="metric(s) to compute, repeatable or comma-separated "
                              f"(default: {','.join(_DEFAULT_METRICS)})")
@@ -39,41 +46,78 @@ def run(args):
     from ..metrics._alignment import METRICS
 
     metrics = _metric_names(args.metric, sorted(METRICS))
-    if args.neighbors < 1:
-        raise CLIError(f"--neighbors must be a positive integer; got {args.neighbors}")
-    if args.permutations < 0:
-        raise CLIError(f"--permutations must be a non-negative integer; got {args.permutations}")
-    if not 0 < args.confidence_level < 1:
-        raise CLIError(f"--confidence-level must be in (0, 1); got {args.confidence_level}")
-    blocks, names, _ = load_modalities(args.file, modality_dims=args.modality_dims)
+    blocks, names, _ = load_modalities(args.file, target=args.target, drop=args.drop,
+                                       modality_dims=args.modality_dims)
     n_samples = blocks[0].shape[0]
-    if any(m in _NEIGHBOUR_METRICS for m in metrics) and args.neighbors >= n_samples:
-        raise CLIError(f"--neighbors={args.neighbors} needs more than {args.neighbors} "
-                       f"samples; the file has {n_samples}")
 
     def options(metric):
         return {"k": args.neighbors} if metric in _NEIGHBOUR_METRICS else {}
 
+    # The metrics check their own options (k against n_samples, ...).
     matrices = {m: alignment_matrix(blocks, metric=m, **options(m)) for m in metrics}
     print(f"{args.file}: {n_samples} samples, modalities "
           + ", ".join(f"{n} ({b.shape[1]} columns)" for n, b in zip(names, blocks)))
     pairs = list(combinations(range(len(blocks)), 2))
     width = max(len(f"{names[i]} ~ {names[j]}") for i, j in pairs)
     widths = [max(len(m), 8) for m in metrics]
-    print(f"{'pair':<{width}}  " + "  ".join(f"{m:>{w}}" for m, w in zip(metrics, widths)))
-    for i, j in pairs:
-        row = "  ".join(f"{matrices[m][i, j]:>{w}.4f}" for m, w in zip(metrics, widths))
-        print(f"{names[i] + ' ~ ' + names[j]:<{width}}  {row}")
+
+    def table(cell):
+        print(f"{'pair':<{width}}  " + "  ".join(f"{m:>{w}}" for m, w in zip(metrics, widths)))
+        for i, j in pairs:
+            row = "  ".join(f"{cell(m, i, j):>{w}.4f}" for m, w in zip(metrics, widths))
+            print(f"{names[i] + ' ~ ' + names[j]:<{width}}  {row}")
+
+    table(lambda m, i, j: matrices[m][i, j])
     if args.permutations:
         _print_tests(args, blocks, names, pairs, metrics, options, width)
+    else:
+        how = {}
+        chance = {(m, i, j): _chance_level(m, blocks[i], blocks[j], options(m), args.seed, how)
+                  for m in metrics for i, j in pairs}
+        print("\nchance level: the metric's expected value when the rows of the two "
+              "modalities are unrelated (randomly re-paired):")
+        table(lambda m, i, j: chance[m, i, j])
+        for m in metrics:
+            print(f"  {m}: {how[m]}")
+        print("--permutations N adds p-values and confidence intervals.")
     if args.plot:
         from ..plotting import AlignmentMatrixDisplay
+        from ..plotting._alignment_matrix import metric_label
 
         first = metrics[0]
+        # A modality against itself is trivially aligned: masked, never the best pair.
         save_plot(args.plot, lambda: AlignmentMatrixDisplay(
-            matrices[first], row_labels=names, col_labels=names, metric=first,
-        ).plot())
+            matrices[first], row_labels=names, col_labels=names,
+            metric=metric_label(first, **options(first)),
+        ).plot(mask_diagonal=True))
     return 0
+
+
+def _chance_level(metric, A, B, options, seed, how):
+    """The metric's mean over random re-pairings of the rows; ``how[metric]`` says how it is known."""
+    import numpy as np
+
+    n = A.shape[0]
+    if metric == "mutual_knn":
+        # The re-paired neighbour set of a row is a uniform k-subset of the other n - 1 rows.
+        how[metric] = f"exact, k/(n-1) = {options['k']}/{n - 1}"
+        return options["k"] / (n - 1)
+    if metric == "unbiased_cka":
+        # The unbiased HSIC is a U-statistic with mean 0 over re-pairings.
+        how[metric] = "exact, 0 (the unbiased HSIC averages to 0 over re-pairings)"
+        return 0.0
+    if metric == "linear_cka":
+        # E[tr(K P L P^T)] over permutations P of centred kernels is tr(K) tr(L) / (n - 1).
+        Ac, Bc = A - A.mean(0), B - B.mean(0)
+        how[metric] = ("exact, ||A||^2 ||B||^2 / ((n-1) ||A'A|| ||B'B||) of the centred "
+                       "blocks: not 0, the biased estimator's floor at this n")
+        scale = (n - 1) * np.linalg.norm(Ac.T @ Ac) * np.linalg.norm(Bc.T @ Bc)
+        return float(np.sum(Ac ** 2) * np.sum(Bc ** 2) / scale) if scale > 0 else 0.0
+    from ..metrics import alignment_test
+
+    how[metric] = f"estimated, the mean of {_CHANCE_PERMUTATIONS} re-pairings (seed {seed})"
+    return alignment_test(A, B, metric=metric, n_permutations=_CHANCE_PERMUTATIONS,
+                          confidence_level=None, random_state=seed, **options).null_mean
 
 
 def _print_tests(args, blocks, names, pairs, metrics, options, width):
@@ -92,8 +136,8 @@ def _print_tests(args, blocks, names, pairs, metrics, options, width):
                 res = alignment_test(blocks[i], blocks[j], metric=m, n_permutations=args.permutations,
                                      confidence_level=args.confidence_level,
                                      random_state=args.seed, **options(m))
-            except ValueError as exc:
-                raise CLIError(f"{m}: {exc}") from exc
+            except ValueError as exc:  # in flag names, as every estimator error
+                raise ValueError(f"{m}: {exc}") from exc
             low, high = res.confidence_interval
             print(f"{names[i] + ' ~ ' + names[j]:<{width}}  {m:<{metric_width}}  "
                   f"{res.statistic:>8.4f}  {res.null_mean:>8.4f}  {res.pvalue:>8.4f}  "

@@ -8,9 +8,10 @@ from . import comma_list
 from ._files import save_plot
 
 NAME = "demo"
+FLAGS = {"max_epochs": "--max-epochs", "n_jobs": "--n-jobs", "random_state": "--random-state"}
 HELP = (
     "Sweep the alignment weight λ on the synthetic redundancy/uniqueness generator at "
-    "three redundancy levels, over several seeds, symmetric and with modality 0's "
+    "three redundancy levels, over several seeds, symmetric and with m0's "
     "contrastive gradient stopped; print each accuracy's paired difference from λ = 0 "
     "(± s.e., t), the Bayes ceilings and what is and is not beyond noise, and save a plot."
 )
@@ -194,8 +195,9 @@ def _draw(results, lams):
 
     rows = ["accuracy", "Δ symmetric", "Δ stop_gradient=[0]", "unbiased CKA"]
     _, axes = plt.subplots(len(rows), len(results), sharex=True, sharey="row", squeeze=False,
-                             figsize=(4.2 * len(results), 2.6 * len(rows) + 0.4))
-    labels = {"fused": "fused", "m0": "modality 0", "m1": "modality 1"}
+                             figsize=(4.2 * len(results), 2.6 * len(rows) + 0.4),
+                             layout="constrained")
+    labels = list(_SCORERS)  # the legends write them out: "fused", "modality m0", ...
     for col, (r, (sweeps, ceilings)) in enumerate(results.items()):
         sym, sg = sweeps["symmetric"], sweeps["stop_gradient=[0]"]
         LambdaSweepDisplay.from_sweep(sym, scores=labels, alignment=[], ceilings=ceilings,

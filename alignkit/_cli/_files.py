@@ -2,8 +2,9 @@
 
 ``.npz``: an array ``X`` (optionally ``modality_dims``), or one 2-D array per
 modality named after it; ``y`` is the target. ``.csv``: a header row, the
-target column named by ``--target``; modality columns carry ``name__``
-prefixes, or ``--modality-dims`` splits them, or they split into two halves.
+target column named by ``--target`` and other non-feature columns by
+``--drop``; modality columns carry ``name__`` prefixes, or ``--modality-dims``
+splits them, or they split into two halves (with a note naming those flags).
 """
 
 import sys
@@ -14,12 +15,17 @@ from pathlib import Path
 import numpy as np
 
 from ..utils import resolve_modalities, split_modalities
-from . import CLIError, comma_list
+from . import CLIError, comma_list, flag_names
 
 _RESERVED = {"X", "y", "modality_dims", "modality_names"}
+FLAGS = {"modality_dims": "--modality-dims"}
 
 
-def add_layout_arguments(parser):
+def add_layout_arguments(parser, target_help):
+    parser.add_argument("--target", metavar="COLUMN", help=target_help)
+    parser.add_argument("--drop", action="append", default=[], metavar="COLUMN",
+                        help="a column of a .csv that is not a feature (an id, a second "
+                             "label), left out; repeatable")
     parser.add_argument(
         "--modality-dims", metavar="D1,D2,...", type=parse_int_list,
         help="column count of each modality, in order (default: the file's "
@@ -31,16 +37,19 @@ parse_int_list = comma_list(int, lambda values: min(values) > 0,
                             "comma-separated positive integers such as 12,12")
 
 
-def load_modalities(path, *, target=None, modality_dims=None, need_target=False):
+def load_modalities(path, *, target=None, drop=(), modality_dims=None, need_target=False):
     """Read ``path``; return ``(blocks, names, y)`` with one 2-D float block per modality."""
     path = Path(path)
     if not path.is_file():
         raise CLIError(f"no such file: {path}")
     suffix = path.suffix.lower()
     if suffix == ".npz":
+        if target is not None or drop:
+            raise CLIError(f"{path.name}: --target and --drop name columns of a .csv; a .npz "
+                           "keeps its target in an array 'y'")
         X, y, dims, names, columns = _read_npz(path)
     elif suffix == ".csv":
-        X, y, columns = _read_csv(path, target)
+        X, y, columns = _read_csv(path, target, drop)
         dims = names = None
     else:
         raise CLIError(f"{path.name}: unsupported file type {suffix or '(none)'}; use .npz or .csv")
@@ -64,9 +73,9 @@ def load_modalities(path, *, target=None, modality_dims=None, need_target=False)
             warnings.simplefilter("always")
             dims, prefix_names = resolve_modalities(X.shape[1], dims, columns)
     except (TypeError, ValueError) as exc:
-        raise CLIError(f"{path.name}: {exc}") from exc
+        raise CLIError(f"{path.name}: {flag_names(str(exc), FLAGS)}") from exc
     for warning in caught:
-        print(f"note: {path.name}: {warning.message}", file=sys.stderr)
+        print(f"note: {path.name}: {_layout_note(warning.message, dims, suffix)}", file=sys.stderr)
     if names is not None and len(names) != len(dims):
         raise CLIError(
             f"{path.name}: 'modality_names' has {len(names)} entries but the layout "
@@ -113,20 +122,33 @@ def _read_npz(path):
     return np.hstack(flat), y, [f.shape[1] for f in flat], list(blocks), None
 
 
-def _read_csv(path, target):
+def _layout_note(message, dims, suffix):
+    """The layout warning in flag names; the halves fallback says how to set the layout."""
+    if "two halves" not in str(message):
+        return flag_names(str(message), FLAGS)
+    label_hint = ("; a label or id column would count as a feature: leave it out with "
+                  "--target COLUMN or --drop COLUMN" if suffix == ".csv" else "")
+    return (f"no modality layout given and no 'name__' column prefixes, so the "
+            f"{sum(dims)} columns are split into two halves {dims}. Set the layout with "
+            f"--modality-dims{label_hint}.")
+
+
+def _read_csv(path, target, drop):
     import pandas as pd
 
     try:
         frame = pd.read_csv(path)
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise CLIError(f"{path.name}: not a readable .csv file ({_one_line(exc)})") from exc
-    y = None
-    if target is not None:
-        if target not in frame.columns:
+    for column, flag in [(target, "--target"), *((c, "--drop") for c in drop)]:
+        if column is not None and column not in frame.columns:
             raise CLIError(
-                f"{path.name}: no column {target!r} for --target; the columns are "
+                f"{path.name}: no column {column!r} for {flag}; the columns are "
                 f"{list(frame.columns)[:8]}{' ...' if frame.shape[1] > 8 else ''}"
             )
+    frame = frame.drop(columns=[c for c in drop if c != target])
+    y = None
+    if target is not None:
         y = _check_target(frame.pop(target).to_numpy(), path, f"target column {target!r}")
     non_numeric = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if non_numeric:
@@ -174,7 +196,8 @@ def save_plot(path, draw):
     except ImportError as exc:
         raise CLIError(f"--plot needs matplotlib: {exc}") from exc
     try:
-        display.figure_.tight_layout()
+        if display.figure_.get_layout_engine() is None:
+            display.figure_.tight_layout()
         display.figure_.savefig(path, dpi=120)
     except (OSError, ValueError) as exc:
         raise CLIError(f"cannot write the plot to {path}: {exc}") from exc

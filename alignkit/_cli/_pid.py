@@ -2,24 +2,32 @@
 
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 
-from . import CLIError, comma_list
+from . import CLIError, comma_list, flag_names
 from ._files import add_layout_arguments, load_modalities, save_plot
 
 NAME = "pid"
 HELP = ("Partial Information Decomposition (redundancy, uniqueness, synergy) of two "
         "modalities about the target, from a .npz or .csv data set.")
+FLAGS = {"n_clusters": "--n-clusters", "n_permutations": "--permutations",
+         "n_bins_y": "--n-bins-y", "y_threshold": "--y-threshold",
+         "random_state": "--random-state", "modality_dims": "--modality-dims"}
+_REGIMES = {
+    "redundancy": ("redundant", "cross-modal alignment is expected to help: try λ > 0"),
+    "uniqueness": ("unique", "alignment is expected to hurt: keep λ = 0"),
+    "synergy": ("synergistic", "tune λ: the best is expected inside the sweep"),
+    "mixed": ("mixed", "no part holds half: tune λ"),
+}
 
 
 def add_arguments(parser):
     parser.add_argument("file", metavar="FILE",
                         help=".npz with arrays 'X', 'y' (and 'modality_dims'), or .csv "
                              "with a header row")
-    parser.add_argument("--target", metavar="COLUMN",
-                        help="the target column of a .csv file")
-    add_layout_arguments(parser)
+    add_layout_arguments(parser, "the target column of a .csv file")
     parser.add_argument("--pair", metavar="I,J", type=parse_pair, default=(0, 1),
                         help="the two modalities to decompose when there are more "
                              "(default: 0,1)")
@@ -59,7 +67,8 @@ def run(args):
     from ..pid import BatchPIDEstimator, PIDEstimator, PIDSolverError
 
     blocks, names, y = load_modalities(
-        args.file, target=args.target, modality_dims=args.modality_dims, need_target=True
+        args.file, target=args.target, drop=args.drop, modality_dims=args.modality_dims,
+        need_target=True,
     )
     i, j = args.pair
     if max(i, j) >= len(blocks):
@@ -68,11 +77,6 @@ def run(args):
     if args.estimator == "batch" and args.permutations:
         raise CLIError("--permutations is for --estimator plugin; the batch estimator has "
                        "no plug-in bias to measure")
-    for option, least in [("n_clusters", 1), ("permutations", 0), ("n_bins_y", 2)]:
-        value = getattr(args, option)
-        if value is not None and value < least:
-            raise CLIError(f"--{option.replace('_', '-')} must be an integer >= {least}; "
-                           f"got {value}")
     X = np.hstack([blocks[i], blocks[j]])
     common = dict(modality_dims=[blocks[i].shape[1], blocks[j].shape[1]], units=args.units,
                   n_bins_y=args.n_bins_y, y_threshold=args.y_threshold,
@@ -94,26 +98,67 @@ def run(args):
     # The batch estimator has no plug-in bias, so no corrected column.
     corrected = (np.append(pid.corrected_, np.sum(pid.corrected_))
                  if isinstance(pid, PIDEstimator) else None)
+    # With permutations the corrected atoms are the estimate; a negative one
+    # (an atom smaller than its bias) counts as 0 in the shares and the plot.
+    shown = np.maximum(pid.corrected_, 0) if args.permutations else values[:4]
     print(f"{args.file}: {X.shape[0]} samples, {pid.target_coder_.n_codes_} classes; modalities "
           f"{names[i]} ({blocks[i].shape[1]} columns), {names[j]} ({blocks[j].shape[1]} columns)")
     width = max(map(len, labels))
-    header = f"{'component':<{width}}  {args.units:>8}  {'share':>6}"
-    print(header if corrected is None else f"{header}  {'bias-corrected':>14}")
+    header = f"{'component':<{width}}  {args.units:>8}"
+    print(header + ("" if corrected is None else f"  {'bias-corrected':>14}") + f"  {'share':>6}")
+    total = shown.sum()
     for k, (label, value) in enumerate(zip(labels, values)):
-        share = f"{100 * value / values[-1]:5.1f}%" if values[-1] > 0 else "     -"
-        row = f"{label:<{width}}  {value:8.4f}  {share}"
-        print(row if corrected is None else f"{row}  {corrected[k]:14.4f}")
+        share = f"{100 * np.append(shown, total)[k] / total:5.1f}%" if total > 0 else "     -"
+        row = f"{label:<{width}}  {value:8.4f}"
+        print(row + ("" if corrected is None else f"  {corrected[k]:14.4f}") + f"  {share}")
+    if args.permutations:
+        print(f"share: of the bias-corrected atoms ({args.permutations} shuffled-label "
+              "permutations); the plot shows them too")
+    elif corrected is not None:
+        print("share: of the plug-in atoms; bias-corrected: minus the Miller-Madow bias. "
+              "--permutations N measures the bias and bases the shares on the corrected atoms")
+    if args.permutations:
+        for label, value in zip(labels, pid.corrected_):
+            if value < 0:
+                print(f"{label.split(' (')[0]} is negative after correction ({value:.4f}): the "
+                      "plug-in value is within its bias, indistinguishable from 0 (counted as 0)")
     if corrected is not None:
         print(f"information retained by the discretisation: "
               f"{100 * pid.information_retained_:.0f}% of {pid.reference_info_:.4f} {args.units} "
               "(a cross-fitted logistic regression's lower bound on I(X1,X2;Y))")
     for warning in caught:
-        print(f"note: {warning.message}", file=sys.stderr)
+        print(f"note: {_note(warning.message, args)}", file=sys.stderr)
+    print(_regime(shown))
     if args.plot:
         from ..plotting import PIDDisplay
 
+        name = Path(args.file).name
+        label = f"{name}\n(bias-corrected)" if args.permutations else name
         save_plot(args.plot, lambda: PIDDisplay(
-            pid.redundancy_, pid.uniqueness_, pid.synergy_, names=[args.file],
+            shown[0], shown[1:3], shown[3], names=[label],
             units=args.units, modality_names=(names[i], names[j]),
         ).plot())
     return 0
+
+
+def _note(message, args):
+    """A warning of the estimator in flag names, not advising what the user already did."""
+    text = " ".join(str(message).split())
+    if args.permutations:
+        text = text.replace("Use n_permutations for a shuffled-label null and bias-corrected "
+                            "atoms, or fewer clusters.",
+                            "The bias-corrected column removes it; fewer --n-clusters shrink it.")
+        text = text.replace(" with n_permutations for the bias", "")
+    return flag_names(text, FLAGS)
+
+
+def _regime(atoms):
+    """One line naming the user guide's regime of the decomposition ``(R, U1, U2, S)``."""
+    total = atoms.sum()
+    if total <= 0:
+        return "regime: none, the modalities carry no detectable information about the target."
+    parts = {"redundancy": atoms[0], "uniqueness": atoms[1] + atoms[2], "synergy": atoms[3]}
+    largest = max(parts, key=parts.get)
+    name, advice = _REGIMES[largest if parts[largest] >= total / 2 else "mixed"]
+    return (f"regime: {name} ({largest} holds {100 * parts[largest] / total:.0f}%), {advice} "
+            "(user guide, 'When to align: the PID regimes').")

@@ -1,8 +1,9 @@
 """Plots of alignment, λ sweeps and information decompositions.
 
 scikit-learn style Display objects: build one with a ``from_*`` class method
-(which also plots) or from the values, then ``plot(ax=...)``. matplotlib is
-imported only when a plot is drawn.
+(which also plots) or from the values, then ``plot(ax=...)``. matplotlib, a
+dependency of alignkit, is imported only when a plot is drawn, so that
+importing alignkit stays light.
 """
 
 from ._alignment_matrix import AlignmentMatrixDisplay

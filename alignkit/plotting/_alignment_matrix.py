@@ -35,7 +35,8 @@ class AlignmentMatrixDisplay:
     row_name, col_name : str, default=None
         Axis labels, e.g. the two modalities' names.
     metric : str, default=None
-        Name of the metric, the colorbar's label.
+        The colorbar's label; a metric's short name (``"unbiased_cka"``) is
+        written out in words (``"unbiased CKA"``).
     pvalues : array-like of shape (n_rows, n_cols), default=None
         Permutation p-values of the entries (see
         :func:`~alignkit.metrics.alignment_test`); ``None`` marks nothing.
@@ -51,9 +52,14 @@ class AlignmentMatrixDisplay:
     text_ : ndarray of shape (n_rows, n_cols) of matplotlib Text, or None
         The printed values, ``None`` without ``include_values``.
     max_index_ : tuple of int
-        ``(i, j)`` of the largest entry.
+        ``(i, j)`` of the largest entry (off the diagonal with
+        ``mask_diagonal``).
     max_marker_ : matplotlib Rectangle or None
         Outline of the largest entry, ``None`` without ``mark_max``.
+    colorbar_ : matplotlib Colorbar or None
+        The colorbar, ``None`` without ``colorbar``.
+    diagonal_mask_ : ndarray of bool of shape (n_rows, n_cols)
+        The cells left blank (the diagonal with ``mask_diagonal``).
     adjusted_pvalues_ : ndarray of shape (n_rows, n_cols) or None
         ``pvalues`` adjusted over the matrix; ``None`` without ``pvalues``.
     significant_ : ndarray of bool of shape (n_rows, n_cols) or None
@@ -86,8 +92,8 @@ class AlignmentMatrixDisplay:
         self.pvalues = pvalues
 
     def plot(self, ax=None, *, cmap="viridis", include_values=True, values_format=".2f",
-             colorbar=True, mark_max=True, vmin=None, vmax=None, im_kw=None, alpha=0.05,
-             correction="holm"):
+             colorbar=True, mark_max=True, vmin=None, vmax=None, im_kw=None, text_kw=None,
+             alpha=0.05, correction="holm", mask_diagonal=False):
         """Draw the heatmap.
 
         Parameters
@@ -105,13 +111,21 @@ class AlignmentMatrixDisplay:
         mark_max : bool, default=True
             Outline the largest entry (the best layer pair).
         vmin, vmax : float, default=None
-            Color limits; ``None`` uses the data's range.
+            Color limits; ``None``: from 0 (or the smallest entry, when
+            negative) to the largest entry, so that the colours read as
+            alignment above none rather than as the spread of the entries.
         im_kw : dict, default=None
             Extra keyword arguments for ``Axes.imshow``.
+        text_kw : dict, default=None
+            Extra keyword arguments for the ``Axes.text`` of every value.
         alpha : float in (0, 1), default=0.05
             Level below which an adjusted p-value counts as above chance.
         correction : {"holm", "bh"}, default="holm"
             Adjustment of the p-values over the matrix (see the class notes).
+        mask_diagonal : bool, default=False
+            Leave the diagonal blank, out of the colour scale and of the best
+            pair: for a square matrix of representations against themselves,
+            whose diagonal is trivially maximal.
 
         Returns
         -------
@@ -130,9 +144,21 @@ class AlignmentMatrixDisplay:
         row_labels = _tick_labels(self.row_labels, n_rows, "row_labels")
         col_labels = _tick_labels(self.col_labels, n_cols, "col_labels")
         if ax is None:
-            _, ax = plt.subplots(figsize=(1.0 + 0.7 * n_cols + colorbar, 1.0 + 0.6 * n_rows))
+            _, ax = plt.subplots(figsize=(1.6 + 0.7 * n_cols + colorbar, 1.2 + 0.6 * n_rows),
+                                 layout="constrained")
 
-        self.im_ = ax.imshow(matrix, cmap=cmap, vmin=vmin, vmax=vmax, **(im_kw or {}))
+        self.diagonal_mask_ = np.zeros(matrix.shape, dtype=bool)
+        if mask_diagonal:
+            if n_rows != n_cols or n_rows < 2:
+                raise ValueError("mask_diagonal needs a square matrix of at least 2 x 2; got "
+                                 f"shape {matrix.shape}.")
+            np.fill_diagonal(self.diagonal_mask_, True)
+        shown = np.ma.masked_array(matrix, self.diagonal_mask_)
+        if vmin is None:
+            vmin = min(0.0, float(shown.min()))
+        if vmax is None:
+            vmax = max(float(shown.max()), vmin + 1e-12)
+        self.im_ = ax.imshow(shown, cmap=cmap, vmin=vmin, vmax=vmax, **(im_kw or {}))
         self.text_ = None
         if include_values:
             # Dark text on light cells and the reverse, as the colormap runs.
@@ -140,9 +166,12 @@ class AlignmentMatrixDisplay:
             cmap_obj = self.im_.cmap
             self.text_ = np.empty_like(matrix, dtype=object)
             for (i, j), value in np.ndenumerate(matrix):
-                color = cmap_obj(0.0) if value > threshold else cmap_obj(1.0)
-                self.text_[i, j] = ax.text(j, i, format(value, values_format), ha="center",
-                                           va="center", color=color, fontsize="small")
+                if self.diagonal_mask_[i, j]:
+                    continue
+                kw = {"ha": "center", "va": "center", "fontsize": "small",
+                      "color": cmap_obj(0.0) if value > threshold else cmap_obj(1.0),
+                      **(text_kw or {})}
+                self.text_[i, j] = ax.text(j, i, format(value, values_format), **kw)
         self.adjusted_pvalues_ = self.significant_ = None
         self.nonsignificant_markers_ = []
         if self.pvalues is not None:
@@ -157,15 +186,17 @@ class AlignmentMatrixDisplay:
                 self.nonsignificant_markers_.append(ax.add_patch(Rectangle(
                     (j - 0.5, i - 0.5), 1, 1, fill=False, hatch="//", edgecolor="0.6",
                     linewidth=0)))
-        self.max_index_ = tuple(int(k) for k in np.unravel_index(np.argmax(matrix), matrix.shape))
+        self.max_index_ = tuple(int(k) for k in np.unravel_index(
+            np.argmax(np.where(self.diagonal_mask_, -np.inf, matrix)), matrix.shape))
         self.max_marker_ = None
         if mark_max:
             i, j = self.max_index_
             self.max_marker_ = ax.add_patch(
                 Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2)
             )
+        self.colorbar_ = None
         if colorbar:
-            ax.figure.colorbar(self.im_, ax=ax, label=self.metric)
+            self.colorbar_ = ax.figure.colorbar(self.im_, ax=ax, label=metric_label(self.metric))
         ax.set_xticks(np.arange(n_cols), col_labels)
         ax.set_yticks(np.arange(n_rows), row_labels)
         if self.col_name is not None:
@@ -233,11 +264,11 @@ class AlignmentMatrixDisplay:
         except ValueError as exc:
             raise ValueError(f"modalities={modalities!r}: {exc}") from exc
         row_name, col_name = (
-            f"{names[m] if names else f'modality {m}'} layer" for m in index
+            f"{names[m] if names else f'm{m}'} layer" for m in index
         )
         return cls(
             matrix, row_name=row_name, col_name=col_name,
-            metric=_metric_label(metric), pvalues=pvalues,
+            metric=metric_label(metric, **(metric_kwargs or {})), pvalues=pvalues,
         ).plot(ax=ax, **plot_kw)
 
     @classmethod
@@ -291,7 +322,8 @@ class AlignmentMatrixDisplay:
             matrix,
             row_labels=row_labels or [f"layer {i}" for i in range(len(rows))],
             col_labels=col_labels or [f"layer {j}" for j in range(len(cols))],
-            row_name=row_name, col_name=col_name, metric=_metric_label(metric),
+            row_name=row_name, col_name=col_name,
+            metric=metric_label(metric, **(metric_kwargs or {})),
             pvalues=pvalues,
         ).plot(ax=ax, **plot_kw)
 
@@ -314,6 +346,19 @@ def _tick_labels(labels, n, name):
     return labels
 
 
-def _metric_label(metric):
-    """The colorbar label: a metric's name, or a callable's."""
-    return metric if isinstance(metric, str) else getattr(metric, "__name__", None)
+_METRIC_WORDS = {
+    "linear_cka": "linear CKA",
+    "unbiased_cka": "unbiased CKA",
+    "rbf_cka": "RBF-kernel CKA",
+    "mutual_knn": "mutual k-NN overlap",
+    "cknna": "CKNNA (centred kernel nearest-neighbour alignment)",
+    "svcca": "SVCCA (mean canonical correlation)",
+}
+
+
+def metric_label(metric, k=None, **_):
+    """The colorbar label: a metric's name in words (with its ``k``), or a callable's name."""
+    if not isinstance(metric, str):
+        return getattr(metric, "__name__", None)
+    label = _METRIC_WORDS.get(metric, metric)
+    return f"{label}, k = {k}" if k is not None and metric in ("mutual_knn", "cknna") else label

@@ -11,8 +11,8 @@ def _pyplot(caller_name):
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise ImportError(
-            f"{caller_name} requires matplotlib; install it with "
-            "`pip install matplotlib` (alignkit's 'docs' and 'test' extras include it)."
+            f"{caller_name} requires matplotlib, a dependency of alignkit that is "
+            "missing from this environment; reinstall alignkit or `pip install matplotlib`."
         ) from exc
     return plt
 

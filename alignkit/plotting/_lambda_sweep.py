@@ -1,8 +1,11 @@
 """Performance and alignment against the contrastive weight λ."""
 
+import re
+
 import numpy as np
 
 from ..utils._docstrings import Substitution
+from ._alignment_matrix import metric_label
 from ._base import _as_labelled, _as_series, _pyplot
 
 # Scorer-name fragments that mark an alignment score in ``cv_results_``.
@@ -13,7 +16,8 @@ _XSCALES = ("symlog", "linear", "log")
 _SHARED_DOCS = Substitution(
     scores="""scores : list of str or dict of str to str, default=None
     Scorer names drawn on the performance axes (a dict maps each to its
-    legend label). ``None``: every scorer not in ``alignment``.""",
+    legend label; scorer keys are shown in words, ``"acc_m0"`` as
+    ``"modality m0"``). ``None``: every scorer not in ``alignment``.""",
     alignment_scores="""alignment : list of str or dict of str to str, default=None
     Scorer names drawn on the alignment axes. ``None``: those whose name
     contains ``"cka"``, ``"knn"``, ``"cca"`` or ``"align"``; ``[]`` draws
@@ -46,7 +50,10 @@ class LambdaSweepDisplay:
         The λ values, in increasing order.
     performance : dict of str to array-like of shape (n_lambdas,) or array-like
         Performance curves, e.g. ``{"fused": ..., "m0": ..., "m1": ...}``; a
-        single array is one curve named ``performance_name``.
+        single array is one curve named ``performance_name``. Scorer keys
+        are written out in the legend: ``"acc"`` as ``"fused"``, ``"m0"``
+        or ``"acc_m0"`` as ``"modality m0"``, ``"unbiased_cka"`` as
+        ``"unbiased CKA"``; other keys are shown as they are.
     alignment : dict of str to array-like of shape (n_lambdas,) or array-like, \
             default=None
         Alignment curves (CKA, mutual k-NN, ...); ``None`` draws none.
@@ -85,6 +92,10 @@ class LambdaSweepDisplay:
         The vertical λ* markers, one per axes (empty without ``best_lambda``).
     ceiling_lines_ : dict of str to matplotlib Line2D
         The ``ceilings`` lines, keyed like ``ceilings``.
+    bands_ : dict of str to matplotlib PolyCollection
+        The ± std bands, keyed like the curves that have one.
+    errorbars_ : dict of str to matplotlib ErrorbarContainer
+        The error bars, keyed like the curves that have them.
 
     See Also
     --------
@@ -208,7 +219,8 @@ class LambdaSweepDisplay:
         if ax is None:
             n_panels = 2 if alignment else 1
             _, axes = plt.subplots(
-                n_panels, 1, sharex=True, squeeze=False, figsize=(6.4, 2.6 * n_panels + 0.6)
+                n_panels, 1, sharex=True, squeeze=False, figsize=(6.4, 2.6 * n_panels + 0.6),
+                layout="constrained",
             )
             ax, ax_alignment = axes[0, 0], (axes[1, 0] if alignment else None)
         elif np.iterable(ax):
@@ -220,7 +232,7 @@ class LambdaSweepDisplay:
             ax_alignment = ax.twinx() if twin else None
 
         line_kw = {"marker": "o", **(line_kw or {})}
-        self.lines_, self.ceiling_lines_ = {}, {}
+        self.lines_, self.ceiling_lines_, self.bands_, self.errorbars_ = {}, {}, {}, {}
         colors = iter(plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4)
         groups = [(ax, performance, performance_std, performance_err, "-")]
         if alignment:
@@ -231,21 +243,21 @@ class LambdaSweepDisplay:
             for label, values in curves.items():
                 color = next(colors)
                 (self.lines_[label],) = target.plot(
-                    lambdas, values, label=label, color=color,
+                    lambdas, values, label=scorer_label(label), color=color,
                     **{"linestyle": linestyle, **line_kw},
                 )
                 if label in spreads:
-                    target.fill_between(
+                    self.bands_[label] = target.fill_between(
                         lambdas, values - spreads[label], values + spreads[label],
                         color=color, alpha=band_alpha, linewidth=0,
                     )
                 if label in errors:
-                    target.errorbar(lambdas, values, yerr=errors[label], fmt="none",
+                    self.errorbars_[label] = target.errorbar(lambdas, values, yerr=errors[label], fmt="none",
                                     ecolor=color, capsize=3)
                 if target is ax and label in ceilings:
                     self.ceiling_lines_[label] = target.axhline(
                         float(ceilings[label]), color=color, linestyle=":", linewidth=1,
-                        label=f"{label} ceiling",
+                        label=f"{scorer_label(label)} ceiling",
                     )
         if self.baseline is not None:
             ax.axhline(0.0, color="0.3", linewidth=0.8)
@@ -269,6 +281,12 @@ class LambdaSweepDisplay:
                 target.set_xscale(xscale)
             target.set_xticks(lambdas, [f"{v:g}" for v in lambdas])
             target.minorticks_off()
+            # Margins measured on the drawn scale: symlog's default would leave a
+            # linear stretch left of λ = 0, and none would halve the end markers.
+            scale = target.xaxis.get_transform()
+            ends = scale.transform(lambdas[[0, -1]].reshape(-1, 1)).ravel()
+            pad = 0.05 * max(ends[1] - ends[0], 1e-12)
+            target.set_xlim(scale.inverted().transform([[ends[0] - pad], [ends[1] + pad]]).ravel())
         ax.set_ylabel(self.performance_name)
         (ax_alignment if ax_alignment is not None and not twin else ax).set_xlabel(
             f"λ ({self.param_name})"
@@ -465,10 +483,25 @@ def _baseline(sweep, table):
 
 
 def _labels(selected):
-    """Scorer names as a dict ``name -> legend label``."""
+    """Scorer names as a dict ``name -> curve key``."""
     if isinstance(selected, str):
         selected = [selected]
     return dict(selected) if isinstance(selected, dict) else {name: name for name in selected}
+
+
+def scorer_label(name):
+    """A scorer key in words: ``"acc"`` -> ``"fused"``, ``"acc_m0"`` -> ``"modality m0"``.
+
+    Modalities keep their names (``modality_names_``, else ``m0``, ``m1``,
+    ...); alignment scorers are named as on a colorbar (``"unbiased CKA"``).
+    """
+    if name in ("acc", "accuracy", "fused", "score"):
+        return "fused"
+    if match := re.fullmatch(r"(?:(?:acc|accuracy|score)_)?(m\d+)", name):
+        return f"modality {match.group(1)}"
+    if match := re.fullmatch(r"(?:acc|accuracy)_(\w+)", name):
+        return f"modality {match.group(1)}"
+    return {"cka": "CKA", "knn": "mutual k-NN overlap"}.get(name, metric_label(name))
 
 
 def _param_column(cv_results, param):

@@ -46,6 +46,11 @@ class PIDDisplay:
         ``"uniqueness1"``, ``"uniqueness2"`` and ``"synergy"``.
     values_ : ndarray of shape (n_datasets, 4)
         The plotted R, U1, U2, S per data set.
+    totals_ : list of matplotlib Annotation
+        The ``I(X1,X2;Y)`` written above each bar (empty without
+        ``show_total``).
+    legend_ : matplotlib Legend
+        The legend, right of the bars.
 
     See Also
     --------
@@ -124,7 +129,9 @@ class PIDDisplay:
         labels = ["redundancy R", *uniques, "synergy S"]
         colors = colors or ["#4c72b0", "#dd8452", "#55a868", "#c44e52"]
         if ax is None:
-            _, ax = plt.subplots(figsize=(max(3.2, 1.1 * n + 2.2), 3.6))
+            # Constrained layout keeps the y label and the outside legend in the figure.
+            _, ax = plt.subplots(figsize=(max(3.2, 1.1 * n + 1.6) + 2.0, 3.6),
+                                 layout="constrained")
 
         x = np.arange(n)
         bottoms = np.cumsum(values, axis=1) - values
@@ -133,16 +140,20 @@ class PIDDisplay:
                               label=labels[k], **(bar_kw or {}))
             for k, component in enumerate(_COMPONENTS)
         }
+        self.totals_ = []
         if show_total:
             totals = values.sum(axis=1)
             for xi, total in zip(x, totals):
-                ax.annotate(f"{total:.3g}", (xi, total), xytext=(0, 2),
+                self.totals_.append(ax.annotate(f"{total:.3g}", (xi, total), xytext=(0, 2),
                             textcoords="offset points", ha="center", va="bottom",
-                            fontsize="small")
+                            fontsize="small"))
             ax.set_ylim(0, max(totals.max(), 1e-12) * 1.15)
         ax.set_xticks(x, names if self.names is not None or n > 1 else [""])
         ax.set_ylabel(f"information ({self.units})")
-        ax.legend(fontsize="small")
+        # Outside the bars, in stacking order (synergy on top), so it hides no total.
+        handles, legend_labels = ax.get_legend_handles_labels()
+        self.legend_ = ax.legend(handles[::-1], legend_labels[::-1], fontsize="small",
+                                 loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
         self.values_, self.ax_, self.figure_ = values, ax, ax.figure
         return self
 
