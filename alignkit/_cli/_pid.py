@@ -38,9 +38,16 @@ def add_arguments(parser):
                              "(PIDEstimator); batch: the neural batch estimator, no "
                              "discretisation (BatchPIDEstimator) "
                              "(default: plugin)")
-    parser.add_argument("--n-clusters", type=int, default=20, metavar="K",
-                        help="codes per modality when discretising continuous features "
-                             "(default: 20)")
+    parser.add_argument("--discretizer", choices=["posterior", "kmeans", "quantile"],
+                        default="posterior",
+                        help="how --estimator plugin codes each modality: posterior (its "
+                             "cross-fitted class posterior, grouped to lose the least "
+                             "information about y), kmeans (PCA + k-means, no label) or "
+                             "quantile (default: posterior)")
+    parser.add_argument("--n-clusters", type=_n_clusters, default="auto", metavar="K",
+                        help="codes per modality when discretising continuous features, or "
+                             "auto (default: auto: up to 64 posterior codes, as many as keep "
+                             "the plug-in bias small; 20 k-means clusters)")
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--n-bins-y", type=int, metavar="K",
                         help="cut a continuous target into K quantile bins")
@@ -56,6 +63,11 @@ def add_arguments(parser):
 
 _pair_list = comma_list(int, lambda v: len(v) == 2 and min(v) >= 0 and v[0] != v[1],
                         "two different modality indices such as 0,1")
+
+
+def _n_clusters(text):
+    """``"auto"`` or an int (an argparse ``type``; its range is the estimator's check)."""
+    return text if text == "auto" else int(text)
 
 
 def parse_pair(text):
@@ -84,8 +96,8 @@ def run(args):
     if args.estimator == "batch":
         pid = BatchPIDEstimator(**common)
     else:
-        pid = PIDEstimator(n_clusters=args.n_clusters, n_permutations=args.permutations,
-                           reference="logistic", **common)
+        pid = PIDEstimator(discretizer=args.discretizer, n_clusters=args.n_clusters,
+                           n_permutations=args.permutations, reference="logistic", **common)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
