@@ -131,8 +131,8 @@ print(f"example ran in {time.perf_counter() - start:.0f} s")
 #
 # * **Exact PID of the redundancy generator.** ``I(X1, X2; Y)`` is 1.673
 #   bits at every r (the generator keeps the label distribution fixed), and
-#   redundancy grows with r: 0.27, 0.72, 1.09, 1.32 and 1.67 bits for
-#   r = 0, 2, 4, 6, 8, all of it redundant at r = 8. Even at r = 0, where no
+#   redundancy grows with r: 0.27, 1.09 and 1.67 bits for r = 0, 4
+#   and 8, all of it redundant at r = 8. Even at r = 0, where no
 #   label bit is shared, the decomposition is not all uniqueness (U1 = 0.68,
 #   U2 = 0.10) but has R = 0.27 and S = 0.62: the label is a softmax of a
 #   weighted sum of both modalities' bits, so it depends on them jointly.
