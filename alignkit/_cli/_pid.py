@@ -157,10 +157,9 @@ def _note(message, args):
     """A warning of the estimator in flag names, not advising what the user already did."""
     text = " ".join(str(message).split())
     if args.permutations:
-        text = text.replace("Use n_permutations for a shuffled-label null and bias-corrected "
-                            "atoms, or fewer clusters.",
+        text = text.replace("Read the bias-corrected atoms (from the shuffled-label null), or "
+                            "use fewer clusters.",
                             "The bias-corrected column removes it; fewer --n-clusters shrink it.")
-        text = text.replace(" with n_permutations for the bias", "")
     return flag_names(text, FLAGS)
 
 

@@ -426,8 +426,11 @@ def pid_of_codes(c1, c2, cy, shape, *, units, n_permutations, random_state, n_jo
         warnings.warn(
             f"{n_samples} samples for a {'x'.join(map(str, shape))} joint histogram "
             f"({n_samples / n_cells:.2g} per cell): the plug-in PID overstates synergy by "
-            f"about {analytic_bias:.3g} {units} (Miller-Madow). Use n_permutations for a "
-            "shuffled-label null and bias-corrected atoms, or fewer clusters.",
+            f"about {analytic_bias:.3g} {units} (Miller-Madow). "
+            + ("Read the bias-corrected atoms (from the shuffled-label null), or use fewer "
+               "clusters." if n_permutations else
+               "Use n_permutations for a shuffled-label null and bias-corrected atoms, or "
+               "fewer clusters."),
             PIDBiasWarning,
         )
     null = pvalues = None

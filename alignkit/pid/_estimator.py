@@ -536,9 +536,10 @@ class PIDEstimator(_BasePID):
                 f"The discretisation keeps {100 * self.information_retained_:.0f}% of the "
                 f"information about y that a classifier finds in both modalities "
                 f"({kept:.3g} of at least {self.reference_info_:.3g} {self.units}): the atoms "
-                "describe the codes, not the data. Use BatchPIDEstimator, more clusters "
-                "(n_clusters) with n_permutations for the bias, or a discretizer that keeps "
-                "what predicts y.",
+                "describe the codes, not the data. Use discretizer='posterior' (the "
+                "default: codes that keep what predicts y), BatchPIDEstimator, or more "
+                "clusters (n_clusters)"
+                + ("." if self.n_permutations else " with n_permutations for the bias."),
                 PIDBiasWarning, stacklevel=5,
             )
 
