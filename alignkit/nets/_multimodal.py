@@ -37,13 +37,9 @@ class MultimodalOutput(NamedTuple):
 
     Examples
     --------
-    >>> import torch
-    >>> from alignkit.nets import MLPEncoder, ModalityBranch, MultimodalAlignmentNet
-    >>> branches = [ModalityBranch(MLPEncoder(d, 8, hidden_dims=(16,)), 8, 3, 4) for d in (5, 2)]
-    >>> net = MultimodalAlignmentNet(branches, [5, 2], 8, 3, "mean", 0.1, False)
-    >>> out = net(torch.zeros(10, 7))
-    >>> out.fused.shape, out.outputs.shape, out.z.shape, out.h.shape
-    (torch.Size([10, 3]), torch.Size([10, 2, 3]), torch.Size([10, 2, 4]), torch.Size([10, 2, 8]))
+    >>> from alignkit.nets import MultimodalOutput
+    >>> MultimodalOutput._fields
+    ('fused', 'outputs', 'z', 'h')
     """
 
     fused: torch.Tensor

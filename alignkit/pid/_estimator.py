@@ -173,6 +173,14 @@ _SHARED_DOCS = Substitution(
     pid_parameters="""{modality_dims}
 pair : tuple of two int, default=(0, 1)
     The two modalities to decompose when there are more.""",
+    pid_atoms="""atoms_ : ndarray of shape (4,)
+    (R, U1, U2, S), in ``units``.
+redundancy_ : float
+    Redundancy ``R``.
+uniqueness_ : ndarray of shape (2,)
+    Unique information ``U1``, ``U2`` of the two modalities of ``pair``.
+synergy_ : float
+    Synergy ``S``.""",
     pid_attributes="""pair_ : list of two int
     The validated ``pair``.
 target_coder_ : object
@@ -298,14 +306,7 @@ class PIDEstimator(_BasePID):
 
     Attributes
     ----------
-    atoms_ : ndarray of shape (4,)
-        (R, U1, U2, S), in ``units``.
-    redundancy_ : float
-        Redundancy ``R``.
-    uniqueness_ : ndarray of shape (2,)
-        Unique information ``U1``, ``U2`` of the two modalities of ``pair``.
-    synergy_ : float
-        Synergy ``S``.
+    {pid_atoms}
     mutual_info_ : float
         ``I(X1, X2; Y) = R + U1 + U2 + S`` under the fitted discretisation.
     joint_ : ndarray of shape (n_codes_1, n_codes_2, n_classes)
@@ -639,14 +640,7 @@ class BatchPIDEstimator(_BasePID):
 
     Attributes
     ----------
-    atoms_ : ndarray of shape (4,)
-        (R, U1, U2, S), in ``units``.
-    redundancy_ : float
-        Redundancy ``R``.
-    uniqueness_ : ndarray of shape (2,)
-        Unique information ``U1``, ``U2`` of the two modalities of ``pair``.
-    synergy_ : float
-        Synergy ``S``.
+    {pid_atoms}
     mutual_info_ : float
         ``I(X1, X2; Y) = R + U1 + U2 + S``, from the joint classifier.
     n_iter_ : int
