@@ -249,8 +249,9 @@ class PIDEstimator(_BasePID):
         posteriors). ``"auto"``: 20 for ``"kmeans"``, ``"quantile"`` and a
         clusterer; for ``"posterior"``, the most codes (up to 64) that keep
         the plug-in bias of each ``I(X_m; Y)``, ``(K - 1)(|Y| - 1) / (2N)``
-        nats, within 0.01 nats (55 at ``N`` = 8 192 with 4 classes, 7 at
-        ``N`` = 1 000).
+        nats, within 0.01 nats, and at least two per class (55 at ``N`` =
+        8 192 with 4 classes, 8 at ``N`` = 1 000; 20 for 10 classes at
+        ``N`` = 2 000).
     n_components : int, default=5
         PCA components before KMeans; capped at the modality's width.
     row_normalize : bool, default=True
@@ -496,10 +497,12 @@ class PIDEstimator(_BasePID):
         if self.discretizer != "posterior":
             return _AUTO_CLUSTERS
         # The plug-in bias of I(code; Y), (K - 1)(|Y| - 1) / (2 N) nats, is
-        # kept within _AUTO_BIAS; the joint histogram's cells do not matter
-        # here, as synergy comes from the joint classifier.
+        # kept within _AUTO_BIAS (the joint histogram's cells do not matter
+        # here, as synergy comes from the joint classifier), but there are at
+        # least two codes per class: fewer would cap I(code; Y) below H(Y).
         n_classes = self.target_coder_.n_codes_
-        return int(min(_AUTO_MAX_CODES, 1 + 2 * _AUTO_BIAS * n_samples // (n_classes - 1)))
+        by_bias = 1 + 2 * _AUTO_BIAS * n_samples // (n_classes - 1)
+        return int(min(_AUTO_MAX_CODES, max(2 * n_classes, by_bias)))
 
     def _bootstrap(self, codes, y_codes, shape, atoms, seed, joint_loglik=None):
         rng = np.random.default_rng(seed)
