@@ -26,6 +26,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax from the package, so the math renders without network
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]

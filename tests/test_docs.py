@@ -21,7 +21,8 @@ import pytest
 import alignkit
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-_DOCS_PACKAGES = ("sphinx", "sphinx_gallery", "numpydoc", "pydata_sphinx_theme")
+_DOCS_PACKAGES = ("sphinx", "sphinx_gallery", "numpydoc", "pydata_sphinx_theme",
+                  "sphinx-mathjax-offline")
 
 
 def _public_modules():
@@ -76,6 +77,10 @@ def test_docs_build_without_warnings(tmp_path):
     assert "from_cv_results" in (
         html / "generated/alignkit.plotting.LambdaSweepDisplay.html"
     ).read_text()
+    # The math renders offline: MathJax comes from the build, not from a CDN.
+    guide = (html / "user_guide.html").read_text()
+    assert "_static/mathjax/tex-chtml.js" in guide and "cdn.jsdelivr" not in guide
+    assert (html / "_static/mathjax/tex-chtml.js").is_file()
 
 
 ROOT = DOCS.parent
