@@ -96,12 +96,17 @@ class ValidationScoring(Callback):
         self.scorer = scorer
         self.decode_targets = decode_targets
 
-    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
+    def on_train_begin(self, net, **kwargs):
         self.estimator.net_ = net
-        # skorch's ValidSplit hands over a Subset of the TensorDataset.
-        rows = torch.as_tensor(dataset_valid.indices)
-        X, y = (tensor[rows].numpy() for tensor in dataset_valid.dataset.tensors)
-        net.history.record("valid_score", float(self.scorer(self.estimator, X, self.decode_targets(y))))
+        self.valid_ = None  # gathered once, at the first epoch's validation split
+
+    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
+        if self.valid_ is None:
+            # skorch's ValidSplit hands over a Subset of the TensorDataset.
+            rows = torch.as_tensor(dataset_valid.indices)
+            X, y = (tensor[rows].numpy() for tensor in dataset_valid.dataset.tensors)
+            self.valid_ = X, self.decode_targets(y)
+        net.history.record("valid_score", float(self.scorer(self.estimator, *self.valid_)))
 
 
 class PerModalityGradientClipping(Callback):

@@ -67,6 +67,11 @@ def build_parser():
     return parser
 
 
+def one_line(exc):
+    """An exception's message on one line, its whitespace runs collapsed."""
+    return " ".join(str(exc).split())
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -76,6 +81,6 @@ def main(argv=None):
         print(f"alignkit {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except (FileNotFoundError, ValueError) as exc:  # the estimator's own check, in flag names
-        message = flag_names(" ".join(str(exc).split()), args._flags)
+        message = flag_names(one_line(exc), args._flags)
         print(f"alignkit {args.command}: error: {message}", file=sys.stderr)
         return 2

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..utils import resolve_modalities, split_modalities
-from . import CLIError, comma_list, flag_names
+from . import CLIError, comma_list, flag_names, one_line
 
 _RESERVED = {"X", "y", "modality_dims", "modality_names"}
 FLAGS = {"modality_dims": "--modality-dims"}
@@ -91,7 +91,7 @@ def _read_npz(path):
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise CLIError(f"{path.name}: not a readable .npz file ({_one_line(exc)})") from exc
+        raise CLIError(f"{path.name}: not a readable .npz file ({one_line(exc)})") from exc
     for key, value in arrays.items():
         if not isinstance(value, np.ndarray):  # numpy hands back such a member's raw bytes
             raise CLIError(f"{path.name}: member {key!r} is not a valid .npy array")
@@ -139,7 +139,7 @@ def _read_csv(path, target, drop):
     try:
         frame = pd.read_csv(path)
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise CLIError(f"{path.name}: not a readable .csv file ({_one_line(exc)})") from exc
+        raise CLIError(f"{path.name}: not a readable .csv file ({one_line(exc)})") from exc
     for column, flag in [(target, "--target"), *((c, "--drop") for c in drop)]:
         if column is not None and column not in frame.columns:
             raise CLIError(
@@ -180,10 +180,6 @@ def _check_target(y, path, what):
             f"row {missing[0]}; drop or fill those rows"
         )
     return y
-
-
-def _one_line(exc):
-    return " ".join(str(exc).split())
 
 
 def save_plot(path, draw):

@@ -420,8 +420,8 @@ def alignment_test(A, B, metric="unbiased_cka", *, n_permutations=1000, alternat
     seed = draw_seeds(random_state)
     fast = _FAST_NULLS.get(metric) if isinstance(metric, str) else None
     permuted = fast(A, B, **metric_kwargs) if fast else (lambda perm: func(A, B[perm], **metric_kwargs))
-    # A fast permutation is a small product: BLAS threads only contend for it
-    # (30x slower on a busy machine); n_jobs parallelises over permutations.
+    # A fast permutation is a small product: BLAS threads only contend for it;
+    # n_jobs parallelises over permutations.
     with threadpool_limits(limits=1, user_api="blas") if fast else nullcontext():
         null = _map_seeded(permuted, lambda rng: rng.permutation(n), n_permutations, seed, n_jobs)
 

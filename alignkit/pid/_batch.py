@@ -19,9 +19,7 @@ import numpy as np
 import torch
 from scipy.special import entr
 from sklearn.base import clone
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+from sklearn.preprocessing import StandardScaler
 from skorch import NeuralNet
 from torch import nn
 from torch.utils.data import TensorDataset
@@ -29,7 +27,7 @@ from torch.utils.data import TensorDataset
 from ..utils import entropy
 from ..utils._random import draw_seeds
 from ..utils._torch import DivergenceGuard, batch_loader, forked_torch_rng
-from ._posteriors import out_of_fold_posteriors
+from ._posteriors import default_classifier, out_of_fold_posteriors
 from ._solver import round_to_marginals
 
 __all__ = ["fit_batch_pid"]
@@ -42,13 +40,6 @@ SWEEPS = 20
 # Pair scores lie within +-SCORE_RANGE: exp() of their spread stays finite and
 # nonzero in float32, and a coupling can still be as small as e^-60 of another.
 SCORE_RANGE = 30.0
-
-
-def default_classifier(random_state):
-    """Logistic regression on standardised features and their pairwise products:
-    calibrated, fast, and able to represent XOR-like synergy."""
-    return make_pipeline(StandardScaler(), PolynomialFeatures(2), StandardScaler(),
-                         LogisticRegression(C=10.0, max_iter=2000, random_state=random_state))
 
 
 def batch_marginals(post1, post2):

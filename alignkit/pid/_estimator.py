@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ..utils import entropy, fit_modality_layout, mutual_information, split_modalities
+from ..utils import fit_modality_layout, mutual_information, split_modalities
 from ..utils._modalities import check_pair_index
 from ..utils._random import draw_seeds
 from ..utils._torch import resolve_device
@@ -461,7 +461,7 @@ class PIDEstimator(_BasePID):
             atoms = _with_bound_synergy(atoms, self.joint_info_bound_)
             # The codes' marginals overstate I(X_m; Y) by their plug-in bias,
             # so min I_Q may exceed the bound by that much when S = 0.
-            marginal_bias = ((shape[0] - 1) + (shape[1] - 1)) * (shape[2] - 1) / (2 * len(y_codes))
+            marginal_bias = sum(_code_bias(k, shape[2], len(y_codes)) for k in shape[:2])
             if self.joint_info_bound_ < atoms[:3].sum() - (_NEGATIVE_ATOL + marginal_bias) * scale:
                 warnings.warn(
                     f"The joint classifier's bound on I(X1, X2; Y) "
@@ -496,13 +496,13 @@ class PIDEstimator(_BasePID):
             return self.n_clusters
         if self.discretizer != "posterior":
             return _AUTO_CLUSTERS
-        # The plug-in bias of I(code; Y), (K - 1)(|Y| - 1) / (2 N) nats, is
-        # kept within _AUTO_BIAS (the joint histogram's cells do not matter
-        # here, as synergy comes from the joint classifier), but there are at
-        # least two codes per class: fewer would cap I(code; Y) below H(Y).
+        # The most codes whose _code_bias stays within _AUTO_BIAS (the joint
+        # histogram's cells do not matter here, as synergy comes from the
+        # joint classifier), but at least two codes per class: fewer would
+        # cap I(code; Y) below H(Y).
         n_classes = self.target_coder_.n_codes_
-        by_bias = 1 + 2 * _AUTO_BIAS * n_samples // (n_classes - 1)
-        return int(min(_AUTO_MAX_CODES, max(2 * n_classes, by_bias)))
+        within_bias = 1 + int(2 * _AUTO_BIAS * n_samples // (n_classes - 1))
+        return min(_AUTO_MAX_CODES, max(2 * n_classes, within_bias))
 
     def _bootstrap(self, codes, y_codes, shape, atoms, seed, joint_loglik=None):
         rng = np.random.default_rng(seed)
@@ -783,6 +783,12 @@ def _atoms_of_rows(codes, y_codes, shape, tol, max_iter, joint_loglik=None):
     if joint_loglik is None:
         return atoms
     return _with_bound_synergy(atoms, loglik_bound(joint_loglik, y_codes))
+
+
+def _code_bias(n_codes, n_classes, n_samples):
+    """The plug-in bias of ``I(code; Y)`` with independent codes and target,
+    ``(K - 1)(|Y| - 1) / (2 N)`` nats (Miller-Madow)."""
+    return (n_codes - 1) * (n_classes - 1) / (2 * n_samples)
 
 
 def _with_bound_synergy(atoms, joint_info):
